@@ -1,0 +1,55 @@
+# sgpadmin: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/sgpadmin
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: demo test deps system-packages services lint test-postgres test-embedded bench \
+        bench-controller bench-webhook bench-node soak migrate clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt $(wildcard node-agent/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[standins,dev]'
+	if [ -f node-agent/pyproject.toml ]; then \
+	  $(BIN)/pip install --quiet -c requirements/constraints.txt -e node-agent; fi
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+system-packages:
+	bash scripts/system-packages.sh
+
+services:
+	bash scripts/services.sh
+
+lint: deps
+	$(BIN)/ruff check .
+
+migrate: deps
+	SGPADMIN_MODE=demo $(BIN)/python manage.py migrate --no-input
+
+demo: deps
+	SGPADMIN_MODE=demo $(BIN)/python -m sgpadmin.demo
+
+# The whole suite on PostgreSQL and Redis, then the database-backed tests again on the
+# embedded defaults (SQLite, a broker without a server).
+test: deps system-packages services lint test-postgres test-embedded
+
+test-postgres: deps
+	SGPADMIN_MODE=test DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+test-embedded: deps
+	SGPADMIN_MODE=test DATABASE_URL= REDIS_URL= \
+	  $(BIN)/pytest -m "not postgres and not redis and not netns and not browser and not slow" \
+	  $(PYTEST_ARGS)
+
+bench: bench-controller bench-webhook bench-node
+
+clean:
+	rm -rf var .pytest_cache
