@@ -94,6 +94,10 @@ class EC2Standin(ThreadedMotoServer):
     def client(self, region_name: str = "us-west-2", **kwargs: Any) -> Any:
         return ec2_client(self.endpoint_url, region_name=region_name, **kwargs)
 
+    def seeder(self, region_name: str = "us-west-2") -> Any:
+        """A client that bypasses throttling, latency, faults and counters (for seeding)."""
+        return self.client(region_name, bypass_limits=True)
+
     def __enter__(self) -> EC2Standin:
         self.start()
         return self

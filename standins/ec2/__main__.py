@@ -1,0 +1,59 @@
+"""Run the EC2 stand-in as its own process.
+
+    python -m standins.ec2 --port 0 --throttle aws --latency-ms 150 --url-file /tmp/ec2.url
+
+Prints the endpoint URL on the first line of stdout (and writes it to ``--url-file``), then
+serves until interrupted. Run-time changes go through ``/_standin/config`` (see limits.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from standins.ec2.server import EC2Standin
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m standins.ec2", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--throttle", choices=["off", "aws"], default="off",
+                        help="apply AWS's EC2 token buckets")
+    parser.add_argument("--latency-ms", type=float, default=0, help="added to every call")
+    parser.add_argument("--faults", default="[]",
+                        help='JSON list of faults, e.g. \'[{"actions":["*"],"rate":0.05}]\'')
+    parser.add_argument("--seed", type=int, default=None, help="seed for fault injection")
+    parser.add_argument("--no-trunking", action="store_true",
+                        help="behave like an account that is not allow-listed for trunking")
+    parser.add_argument("--url-file", type=Path, help="also write the endpoint URL here")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    standin = EC2Standin(
+        port=args.port, verbose=args.verbose,
+        throttle="aws" if args.throttle == "aws" else None,
+        latency_ms=args.latency_ms, faults=json.loads(args.faults), seed=args.seed,
+        trunking_enabled=not args.no_trunking,
+    )
+    standin.start()
+    print(standin.endpoint_url, flush=True)
+    if args.url_file:
+        args.url_file.write_text(standin.endpoint_url + "\n")
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    standin.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
