@@ -1,0 +1,98 @@
+"""Start a group of child processes, stream their output with a name prefix, and stop
+them all together (Ctrl-C, or any child dying) so that nothing is left running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Child:
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+
+class ProcessGroup:
+    """Children run in their own process groups, so a stop reaches their children too."""
+
+    def __init__(self, out=sys.stdout, stop_timeout: float = 10.0):
+        self.children: list[Child] = []
+        self.out = out
+        self.stop_timeout = stop_timeout
+        self._lock = threading.Lock()
+
+    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> Child:
+        child = Child(name=name, argv=list(argv), env=dict(env or {}))
+        child.process = subprocess.Popen(
+            child.argv,
+            env={**os.environ, **child.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
+        )
+        threading.Thread(target=self._pump, args=(child,), daemon=True).start()
+        self.children.append(child)
+        return child
+
+    def _pump(self, child: Child) -> None:
+        assert child.process is not None and child.process.stdout is not None
+        for line in child.process.stdout:
+            with self._lock:
+                self.out.write(f"{child.name:>10} | {line}")
+                self.out.flush()
+
+    def first_exited(self) -> Child | None:
+        for child in self.children:
+            if child.process is not None and child.process.poll() is not None:
+                return child
+        return None
+
+    def wait(self, poll: float = 0.5) -> Child | None:
+        """Block until a child exits (returned) or Ctrl-C (None)."""
+        try:
+            while True:
+                exited = self.first_exited()
+                if exited is not None:
+                    return exited
+                time.sleep(poll)
+        except KeyboardInterrupt:
+            return None
+
+    def stop(self) -> None:
+        """SIGTERM every child's process group, then SIGKILL what is still alive."""
+        for child in reversed(self.children):
+            _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        for child in self.children:
+            remaining = max(0.0, deadline - time.monotonic())
+            try:
+                child.process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                _signal_group(child, signal.SIGKILL)
+                child.process.wait()
+
+    def __enter__(self) -> ProcessGroup:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _signal_group(child: Child, sig: int) -> None:
+    if child.process is None or child.process.poll() is not None:
+        return
+    try:
+        os.killpg(child.process.pid, sig)
+    except ProcessLookupError:
+        pass
