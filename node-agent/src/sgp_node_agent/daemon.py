@@ -1,0 +1,220 @@
+"""``sgp-node-agent``: the per-node daemon.
+
+Commands: ``run`` (host setup, then serve ``sgp-cni`` on the unix socket and repair and report
+periodically), ``setup-host``, ``uninstall`` (undo the host setup), ``report-once``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socketserver
+import sys
+import threading
+
+from . import errors
+from .executor import Executor
+from .hostplan import watched_sysctls
+from .hostsetup import HostSetup
+from .netns import read_sysctl
+from .repair import repair_pass
+from .report import ReportError, build_report, post_report
+from .service import CniService
+from .settings import AgentSettings
+from .state import RecordStore
+
+log = logging.getLogger("sgp-node-agent")
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        line = self.rfile.readline()
+        try:
+            request = json.loads(line)
+            reply = {"result": self.server.agent.service.handle(request)}
+        except errors.CniError as exc:
+            reply = {"error": exc.to_json()}
+        except Exception as exc:  # report, never crash the server
+            log.exception("CNI call failed")
+            reply = {
+                "error": errors.CniError(
+                    errors.OTHER, "sgp-node-agent internal error", repr(exc)
+                ).to_json()
+            }
+        self.wfile.write(json.dumps(reply).encode() + b"\n")
+
+
+class _Server(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+    agent: Agent
+
+
+class Agent:
+    def __init__(self, settings: AgentSettings, pods=None) -> None:
+        self.settings = settings
+        self.executor = Executor(settings.host_netns or None)
+        self.store = RecordStore(settings.state_dir)
+        self.lock = threading.Lock()
+        self.pods = pods
+        self.service = CniService(
+            self.executor,
+            self.store,
+            pods,
+            trunk_interface=settings.trunk_interface,
+            trunk_mac=settings.trunk_mac,
+            annotation_timeout=settings.annotation_timeout,
+            lock=self.lock,
+        )
+        self.server: _Server | None = None
+
+    def serve(self) -> threading.Thread:
+        path = self.settings.socket_path
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        if os.path.exists(path):
+            os.unlink(path)
+        old_umask = os.umask(0o077)  # root only: the socket plumbs pods
+        try:
+            self.server = _Server(path, _Handler)
+        finally:
+            os.umask(old_umask)
+        self.server.agent = self
+        thread = threading.Thread(target=self.server.serve_forever, name="cni-socket", daemon=True)
+        thread.start()
+        return thread
+
+    def trunk_name(self) -> str:
+        try:
+            return self.executor.find_trunk(
+                self.settings.trunk_interface, self.settings.trunk_mac
+            ).name
+        except LookupError:
+            return ""
+
+    def repair_and_report(self) -> dict:
+        live, api_error = None, ""
+        if self.pods is not None and self.settings.node_name:
+            try:
+                live = self.pods.pods_on_node(self.settings.node_name)
+            except Exception as exc:
+                api_error = f"listing pods failed: {exc}"
+        result = repair_pass(self.executor, self.store, self.lock, live, self.service.last_errors)
+        result.api_error = api_error
+        with self.executor.in_host():
+            sysctls = {
+                path: read_sysctl(path) for path in watched_sysctls(self.settings.primary_interface)
+            }
+        report = build_report(
+            self.settings.node_name,
+            self.settings.mode,
+            self.trunk_name(),
+            sysctls,
+            self.executor.rules(),
+            self.settings.connmark,
+            result,
+        )
+        if self.settings.report_url:
+            post_report(
+                self.settings.report_url,
+                self.settings.node_name,
+                self.settings.report_token,
+                report,
+            )
+        return report
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            try:
+                os.unlink(self.settings.socket_path)
+            except FileNotFoundError:
+                pass
+        self.executor.close()
+
+
+def _pod_source():
+    from .kube import PodSource, load_api_client
+
+    return PodSource(load_api_client())
+
+
+def run(settings: AgentSettings) -> int:
+    agent = Agent(settings, _pod_source())
+    HostSetup(agent.executor, settings).install()
+    agent.serve()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log.info(
+        "serving %s for node %s (%s mode)", settings.socket_path, settings.node_name, settings.mode
+    )
+    while not stop.is_set():
+        try:
+            agent.repair_and_report()
+        except ReportError as exc:
+            log.warning("%s", exc)
+        except Exception:
+            log.exception("repair pass failed")
+        stop.wait(settings.report_interval)
+    agent.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sgp-node-agent", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "setup-host", "uninstall", "report-once"],
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = AgentSettings.from_environment()
+    if args.command == "run":
+        return run(settings)
+    executor = Executor(settings.host_netns or None)
+    try:
+        if args.command == "setup-host":
+            plan = HostSetup(executor, settings).install()
+            print(
+                json.dumps(
+                    {
+                        "addedRules": [r.describe() for r in plan.add_rules],
+                        "deletedRules": [r.describe() for r in plan.delete_rules],
+                        "sysctls": [s.describe() for s in plan.sysctls],
+                    }
+                )
+            )
+        elif args.command == "uninstall":
+            plan = HostSetup(executor, settings).uninstall()
+            print(
+                json.dumps(
+                    {
+                        "addedRules": [r.describe() for r in plan.add_rules],
+                        "deletedRules": [r.describe() for r in plan.delete_rules],
+                        "sysctls": [s.describe() for s in plan.sysctls],
+                    }
+                )
+            )
+        else:
+            executor.close()
+            agent = Agent(settings, _pod_source())
+            try:
+                print(json.dumps(agent.repair_and_report(), indent=2))
+            finally:
+                agent.close()
+            return 0
+    finally:
+        if args.command != "report-once":
+            executor.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""The thin netlink shell: applies a :class:`PodPlan` or :class:`TeardownPlan` with pyroute2.
+
+It decides nothing. Order and tolerance follow upstream's driver: routes use ``replace``, rule
+adds ignore EEXIST, deletes treat ENOENT/ESRCH/ENODEV as "already gone".
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from .model import BranchLink, Route, Rule, Sysctl
+from .netns import current_netns, entered, open_netns, write_sysctl
+from .observe import LinkState, read_links, read_rules
+from .plan import PodPlan
+from .teardown import ObservedBranch, TeardownPlan, TeardownTarget
+
+GONE = {errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EADDRNOTAVAIL}
+SCOPE = {"link": 253, "universe": 0}
+
+
+class PlumbingError(Exception):
+    """A step failed; ``step`` names it the way upstream's driver errors do."""
+
+    def __init__(self, step: str, cause: BaseException) -> None:
+        super().__init__(f"{step}: {cause}")
+        self.step = step
+        self.cause = cause
+
+
+def rule_request(rule: Rule) -> dict:
+    """The pyroute2 ``rule()`` keyword arguments for a rule."""
+    request: dict = {"priority": rule.priority}
+    if rule.table is not None:
+        request["table"] = rule.table
+    if rule.iifname:
+        request["iifname"] = rule.iifname
+    if rule.dst:
+        address, length = rule.dst.split("/")
+        request.update(dst=address, dst_len=int(length))
+    if rule.src:
+        address, length = rule.src.split("/")
+        request.update(src=address, src_len=int(length))
+    if rule.fwmark is not None:
+        request["fwmark"] = rule.fwmark
+    if rule.fwmask is not None:
+        request["fwmask"] = rule.fwmask
+    return request
+
+
+def branch_link_request(link: BranchLink, trunk_index: int) -> dict:
+    """The pyroute2 ``link('add', ...)`` arguments for ``vlan.eth.<id>`` (vlan or macvlan)."""
+    request = {"ifname": link.name, "kind": link.kind, "link": trunk_index, "address": link.mac}
+    if link.kind == "vlan":
+        request["vlan_id"] = link.vlan_id
+    else:
+        request["macvlan_mode"] = "bridge"
+    return request
+
+
+def route_request(route: Route, oif_index: int) -> dict:
+    request = {
+        "dst": route.dst,
+        "oif": oif_index,
+        "table": route.table,
+        "scope": SCOPE[route.scope],
+    }
+    if route.gateway:
+        request["gateway"] = route.gateway
+    return request
+
+
+class Executor:
+    """Netlink access to the host namespace (the daemon's own, or ``host_netns`` if given)."""
+
+    def __init__(self, host_netns: str | None = None) -> None:
+        self.host_fd = open_netns(host_netns) if host_netns else current_netns()
+        with entered(self.host_fd if host_netns else None):
+            self.host = IPRoute()
+        self._entered_host = bool(host_netns)
+
+    def close(self) -> None:
+        self.host.close()
+        os.close(self.host_fd)
+
+    def in_host(self):
+        return entered(self.host_fd if self._entered_host else None)
+
+    # --- observation -------------------------------------------------------------------
+    def links(self) -> dict[str, LinkState]:
+        return read_links(self.host)
+
+    def rules(self) -> list[Rule]:
+        return read_rules(self.host)
+
+    def find_trunk(self, name: str = "", mac: str = "") -> LinkState:
+        links = self.links()
+        if name:
+            if name in links:
+                return links[name]
+            raise LookupError(f"trunk interface {name!r} not found")
+        if mac:
+            for link in links.values():
+                if link.mac == mac.lower() and link.kind not in ("vlan", "macvlan"):
+                    return link
+            raise LookupError(f"no interface has the trunk MAC {mac}")
+        raise LookupError("no trunk configured (SGP_TRUNK_INTERFACE or SGP_TRUNK_MAC)")
+
+    def observe_branch(self, target: TeardownTarget) -> ObservedBranch:
+        links = self.links()
+        vlan = links.get(f"vlan.eth.{target.vlan_id}")
+        veth = links.get(target.host_veth) if target.host_veth else None
+        oif = None
+        for msg in self.host.get_routes(table=254, dst=target.pod_ip, dst_len=32):
+            if msg["dst_len"] == 32 and msg.get_attr("RTA_DST") == target.pod_ip:
+                index = msg.get_attr("RTA_OIF")
+                oif = next((ln.name for ln in links.values() if ln.index == index), "")
+        return ObservedBranch(
+            vlan_link_mac=vlan.mac if vlan else None,
+            host_veth_mac=veth.mac if veth else None,
+            rules=tuple(self.rules()),
+            pod_main_route_oif=oif,
+        )
+
+    # --- primitives ----------------------------------------------------------------------
+    def _index(self, ipr, name: str) -> int | None:
+        found = ipr.link_lookup(ifname=name)
+        return found[0] if found else None
+
+    def delete_link(self, name: str, ipr=None) -> bool:
+        ipr = ipr or self.host
+        index = self._index(ipr, name)
+        if index is None:
+            return False
+        try:
+            ipr.link("del", index=index)
+        except NetlinkError as exc:
+            if exc.code not in GONE:
+                raise
+        return True
+
+    def add_rule(self, rule: Rule) -> None:
+        try:
+            self.host.rule("add", **rule_request(rule))
+        except NetlinkError as exc:
+            if exc.code != errno.EEXIST:
+                raise
+
+    def delete_rule(self, rule: Rule) -> None:
+        try:
+            self.host.rule("del", **rule_request(rule))
+        except NetlinkError as exc:
+            if exc.code not in GONE:
+                raise
+
+    def replace_route(self, ipr, route: Route) -> None:
+        index = self._index(ipr, route.oif)
+        if index is None:
+            raise LookupError(f"link {route.oif} for route {route.describe()} is missing")
+        ipr.route("replace", **route_request(route, index))
+
+    def delete_route(self, route: Route) -> None:
+        address, length = route.dst.split("/")
+        try:
+            self.host.route("del", dst=address, dst_len=int(length), table=route.table)
+        except NetlinkError as exc:
+            if exc.code not in GONE:
+                raise
+
+    def write_sysctls(self, sysctls: tuple[Sysctl, ...]) -> None:
+        for sysctl in sysctls:
+            write_sysctl(sysctl.path, sysctl.value, sysctl.optional)
+
+    def add_branch_link(self, link: BranchLink) -> None:
+        trunk = self._index(self.host, link.trunk)
+        if trunk is None:
+            raise LookupError(f"trunk interface {link.trunk} not found")
+        self.host.link("add", **branch_link_request(link, trunk))
+
+    # --- plans ---------------------------------------------------------------------------
+    def apply_pod(self, plan: PodPlan, pod_netns: str) -> str:
+        """Plumb a pod in upstream's order; returns the pod interface's MAC."""
+        try:
+            pod_mac = self._setup_veth(plan, pod_netns)
+        except Exception as exc:
+            raise PlumbingError("failed to setup veth pair", exc) from exc
+        try:
+            for rule in self.rules():
+                if plan.stale_iif_rule.matches(rule):
+                    self.delete_rule(rule)
+        except Exception as exc:
+            raise PlumbingError("failed to clean up old host veth rule", exc) from exc
+        try:
+            self.delete_link(plan.branch_link.name)
+            self.add_branch_link(plan.branch_link)
+            with self.in_host():
+                self.write_sysctls(plan.branch_link_sysctls)
+            self.host.link("set", index=self._index(self.host, plan.branch_link.name), state="up")
+            for route in plan.table_routes:
+                self.replace_route(self.host, route)
+        except Exception as exc:
+            raise PlumbingError("failed to setup vlan", exc) from exc
+        try:
+            self.replace_route(self.host, plan.pod_route)
+            for rule in plan.rules:
+                self.add_rule(rule)
+        except Exception as exc:
+            raise PlumbingError("failed to setup container route rules", exc) from exc
+        return pod_mac
+
+    def _setup_veth(self, plan: PodPlan, pod_netns: str) -> str:
+        veth = plan.veth
+        self.delete_link(veth.host_ifname)
+        pod_fd = open_netns(pod_netns)
+        try:
+            with entered(pod_fd):
+                pod = IPRoute()
+            try:
+                self.delete_link(veth.pod_ifname, pod)
+                pod.link(
+                    "add",
+                    ifname=veth.pod_ifname,
+                    kind="veth",
+                    mtu=veth.mtu,
+                    peer={
+                        "ifname": veth.host_ifname,
+                        "address": veth.host_mac,
+                        "mtu": veth.mtu,
+                        "net_ns_fd": self.host_fd,
+                    },
+                )
+                with self.in_host():
+                    self.write_sysctls(plan.host_veth_sysctls)
+                self.host.link("set", index=self._index(self.host, veth.host_ifname), state="up")
+                index = self._index(pod, veth.pod_ifname)
+                pod.link("set", index=index, state="up")
+                for route in plan.pod_routes:
+                    self.replace_route(pod, route)
+                address, length = plan.pod_address.split("/")
+                pod.addr("replace", index=index, address=address, prefixlen=int(length))
+                neighbour = plan.pod_neighbour
+                pod.neigh(
+                    "replace", dst=neighbour.ip, lladdr=neighbour.mac, ifindex=index, state=0x80
+                )
+                return (pod.get_links(index)[0].get_attr("IFLA_ADDRESS") or "").lower()
+            finally:
+                pod.close()
+        finally:
+            os.close(pod_fd)
+
+    def apply_teardown(self, plan: TeardownPlan) -> None:
+        for name in plan.delete_links:
+            try:
+                self.delete_link(name)
+            except Exception as exc:
+                raise PlumbingError(f"failed to delete link {name}", exc) from exc
+        for rule in plan.delete_rules:
+            try:
+                self.delete_rule(rule)
+            except Exception as exc:
+                raise PlumbingError(f"failed to delete rule {rule.describe()}", exc) from exc
+        for route in plan.delete_routes:
+            try:
+                self.delete_route(route)
+            except NetlinkError:
+                continue  # upstream only warns when the pod route cannot be removed
+
+    def apply_repair(self, repair) -> None:
+        """Re-create what a :class:`~sgp_node_agent.reconcile.RepairPlan` lists."""
+        if repair.recreate_link is not None:
+            self.delete_link(repair.recreate_link.name)
+            self.add_branch_link(repair.recreate_link)
+        for name in repair.set_up:
+            index = self._index(self.host, name)
+            if index is not None:
+                self.host.link("set", index=index, state="up")
+        for route in repair.routes:
+            self.replace_route(self.host, route)
+        for rule in repair.rules:
+            self.add_rule(rule)

@@ -1,0 +1,193 @@
+"""ADD, DEL and CHECK as the daemon carries them out for ``sgp-cni``.
+
+The plugin forwards each call here over a unix socket: parsing, the API lookup, the plan and
+the netlink work all run in this long-lived process, so a CNI call pays for one Python
+start-up of a stdlib-only client, not for importing pyroute2 and the kubernetes client.
+One lock serialises the node's netlink work (ADD, DEL, CHECK and the repair loop).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from . import errors
+from .annotation import BranchENI
+from .executor import Executor, PlumbingError
+from .names import host_veth_name
+from .netconf import CniArgs, NetConf, parse_environment, parse_netconf
+from .observe import snapshot_host
+from .plan import PodInputs, choose_mac, plan_pod
+from .reconcile import compare_pod, inputs_from_record
+from .result import build_result, target_from_prev_result
+from .state import PodRecord, RecordStore, claims_of_others, hand_over
+from .teardown import TeardownTarget, plan_teardown
+
+
+@dataclass
+class CniService:
+    executor: Executor
+    store: RecordStore
+    pods: object | None  # PodSource; None in the plugin's local DEL fallback
+    trunk_interface: str = ""
+    trunk_mac: str = ""
+    annotation_timeout: float = 10.0
+    lock: threading.Lock | None = None
+
+    def __post_init__(self) -> None:
+        self.lock = self.lock or threading.Lock()
+        self.last_errors: dict[str, str] = {}
+
+    def handle(self, request: dict) -> dict | None:
+        """Run one forwarded call: ``{"env": {CNI_*...}, "config": <netconf>}``."""
+        args = parse_environment(request.get("env") or {})
+        conf = parse_netconf(request.get("config"))
+        if args.command == "ADD":
+            return self.add(args, conf)
+        if args.command == "DEL":
+            self.delete(args, conf)
+            return None
+        if args.command == "CHECK":
+            self.check(args, conf)
+            return None
+        raise errors.CniError(
+            errors.INVALID_ENVIRONMENT, f"{args.command} is handled by the plugin"
+        )
+
+    # --- ADD -----------------------------------------------------------------------------
+    def add(self, args: CniArgs, conf: NetConf) -> dict:
+        if self.pods is None:
+            raise errors.CniError(errors.TRY_AGAIN_LATER, "no Kubernetes API access for ADD")
+        branch = self.pods.wait_for_branch(
+            args.pod_namespace, args.pod_name, args.pod_uid, self.annotation_timeout
+        )
+        with self.lock:
+            record = self._plumb(args, conf, branch)
+        self.last_errors.pop(args.container_id, None)
+        return build_result(conf.cni_version, record)
+
+    def _plumb(self, args: CniArgs, conf: NetConf, branch: BranchENI) -> PodRecord:
+        ex = self.executor
+        try:
+            trunk = ex.find_trunk(self.trunk_interface, self.trunk_mac)
+        except LookupError as exc:
+            raise errors.CniError(
+                errors.TRY_AGAIN_LATER, "trunk interface not found", str(exc)
+            ) from exc
+        host_veth = host_veth_name(args.pod_namespace, args.pod_name, conf.mode, conf.veth_prefix)
+        existing = self.store.get(args.container_id)
+        if existing and existing.host_veth == host_veth:
+            host_veth_mac = existing.host_veth_mac  # ADD twice = ADD once
+        else:
+            taken = {link.mac for link in ex.links().values()}
+            host_veth_mac = choose_mac([os.urandom(6) for _ in range(10)], taken)
+        inputs = PodInputs(
+            pod_namespace=args.pod_namespace,
+            pod_name=args.pod_name,
+            ifname=args.ifname,
+            mode=conf.mode,
+            mtu=conf.mtu,
+            veth_prefix=conf.veth_prefix,
+            link_kind=conf.branch_link_kind,
+            branch=branch,
+            host_veth_mac=host_veth_mac,
+            trunk=trunk.name,
+        )
+        plan = plan_pod(inputs)
+        try:
+            pod_mac = ex.apply_pod(plan, args.netns)
+        except PlumbingError as exc:
+            self._roll_back(args.container_id, inputs, plan.host_veth)
+            self.last_errors[args.container_id] = str(exc)
+            raise errors.CniError(errors.OTHER, exc.step, str(exc.cause)) from exc
+        except FileNotFoundError as exc:
+            raise errors.CniError(
+                errors.UNKNOWN_CONTAINER, f"netns {args.netns} does not exist"
+            ) from exc
+        record = PodRecord(
+            container_id=args.container_id,
+            ifname=args.ifname,
+            netns=args.netns,
+            pod_namespace=args.pod_namespace,
+            pod_name=args.pod_name,
+            pod_uid=args.pod_uid,
+            mode=conf.mode,
+            link_kind=conf.branch_link_kind,
+            vlan_id=branch.vlan_id,
+            branch_mac=branch.mac,
+            pod_ip=branch.ip,
+            subnet_cidr=branch.subnet_cidr,
+            gateway=branch.gateway,
+            eni_id=branch.eni_id,
+            host_veth=plan.host_veth,
+            host_veth_mac=host_veth_mac,
+            pod_mac=pod_mac,
+            trunk=trunk.name,
+            mtu=conf.mtu,
+            veth_prefix=conf.veth_prefix,
+            created_at=time.time(),
+        )
+        for older in hand_over(self.store.all(), record):
+            self.store.put(older)
+        self.store.put(record)
+        return record
+
+    def _roll_back(self, container_id: str, inputs: PodInputs, host_veth: str) -> None:
+        target = TeardownTarget(
+            container_id,
+            inputs.branch.vlan_id,
+            inputs.branch.ip,
+            host_veth,
+            inputs.branch.mac,
+            inputs.host_veth_mac,
+        )
+        try:
+            self._tear_down(target)
+        except Exception:  # the original error is what the runtime must see
+            pass
+
+    # --- DEL -----------------------------------------------------------------------------
+    def delete(self, args: CniArgs, conf: NetConf) -> None:
+        """Idempotent. Unknown containers and an empty CNI_NETNS succeed; host-side objects are
+        still removed when the netns is already gone (they are keyed by name and IP)."""
+        with self.lock:
+            record = self.store.get(args.container_id)
+            target = (
+                record.target()
+                if record
+                else target_from_prev_result(conf.prev_result, args.container_id, args.ifname)
+            )
+            if target is None:
+                return
+            try:
+                self._tear_down(target)
+            except PlumbingError as exc:
+                self.last_errors[args.container_id] = str(exc)
+                raise errors.CniError(errors.OTHER, exc.step, str(exc.cause)) from exc
+            self.store.remove(args.container_id)
+            self.last_errors.pop(args.container_id, None)
+
+    def _tear_down(self, target: TeardownTarget):
+        observed = self.executor.observe_branch(target)
+        claims = claims_of_others(self.store.all(), target.container_id)
+        plan = plan_teardown(target, observed, claims)
+        self.executor.apply_teardown(plan)
+        return plan
+
+    # --- CHECK ---------------------------------------------------------------------------
+    def check(self, args: CniArgs, conf: NetConf) -> None:
+        if conf.prev_result is None:
+            raise errors.CniError(errors.INVALID_NETWORK_CONFIG, "CHECK needs prevResult")
+        record = self.store.get(args.container_id)
+        if record is None:
+            raise errors.CniError(
+                errors.UNKNOWN_CONTAINER, f"container {args.container_id} is not known here"
+            )
+        with self.lock:
+            status = compare_pod(record, snapshot_host(self.executor), inputs_from_record(record))
+        if status.missing:
+            raise errors.CniError(
+                errors.OTHER, "pod network is not as planned", "; ".join(status.missing)
+            )

@@ -1,0 +1,146 @@
+"""The agent's record of each container it plumbed, one JSON file per container id.
+
+Records are what makes teardown safe without the API server: a DEL (or the repair loop) knows
+which VLAN id, IP, host veth and MACs a container had, and which other containers hold what.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from .teardown import Claims, TeardownTarget
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+
+
+@dataclass(frozen=True)
+class PodRecord:
+    container_id: str
+    ifname: str
+    netns: str
+    pod_namespace: str
+    pod_name: str
+    pod_uid: str
+    mode: str
+    link_kind: str
+    vlan_id: int
+    branch_mac: str
+    pod_ip: str
+    subnet_cidr: str
+    gateway: str
+    eni_id: str
+    host_veth: str
+    host_veth_mac: str
+    pod_mac: str
+    trunk: str
+    mtu: int
+    veth_prefix: str
+    created_at: float = 0.0
+    released: tuple[str, ...] = field(default=())  # claims handed over to a newer pod
+
+    def to_json(self) -> dict:
+        body = asdict(self)
+        body["released"] = list(self.released)
+        return body
+
+    @classmethod
+    def from_json(cls, body: dict) -> PodRecord:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in body.items() if key in known}
+        values["released"] = tuple(values.get("released") or ())
+        return cls(**values)
+
+    def target(self) -> TeardownTarget:
+        return TeardownTarget(
+            container_id=self.container_id,
+            vlan_id=self.vlan_id,
+            pod_ip=self.pod_ip,
+            host_veth=self.host_veth,
+            branch_mac=self.branch_mac,
+            host_veth_mac=self.host_veth_mac,
+        )
+
+    def claims_vlan(self) -> bool:
+        return "vlan" not in self.released
+
+    def claims_ip(self) -> bool:
+        return "ip" not in self.released
+
+    def claims_host_veth(self) -> bool:
+        return "host_veth" not in self.released
+
+
+def claims_of_others(records: list[PodRecord], container_id: str) -> Claims:
+    others = [r for r in records if r.container_id != container_id]
+    return Claims(
+        vlan_ids=frozenset(r.vlan_id for r in others if r.claims_vlan()),
+        pod_ips=frozenset(r.pod_ip for r in others if r.claims_ip()),
+        host_veths=frozenset(r.host_veth for r in others if r.claims_host_veth()),
+    )
+
+
+def hand_over(records: list[PodRecord], newer: PodRecord) -> list[PodRecord]:
+    """Older records that shared the newer pod's VLAN id, IP or host veth, with those claims
+    released: a late DEL of theirs must leave the newer pod's objects alone, and the newer pod's
+    own DEL must not see them as someone else's."""
+    changed = []
+    for record in records:
+        if record.container_id == newer.container_id:
+            continue
+        released = set(record.released)
+        if record.vlan_id == newer.vlan_id:
+            released.add("vlan")
+        if record.pod_ip == newer.pod_ip:
+            released.add("ip")
+        if record.host_veth == newer.host_veth:
+            released.add("host_veth")
+        if released != set(record.released):
+            changed.append(replace(record, released=tuple(sorted(released))))
+    return changed
+
+
+class RecordStore:
+    """Files ``<dir>/<container id>.json``, written atomically."""
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.directory = Path(directory)
+
+    def _path(self, container_id: str) -> Path:
+        if not _SAFE_ID.match(container_id):
+            raise ValueError(f"container id {container_id!r} is not a safe file name")
+        return self.directory / f"{container_id}.json"
+
+    def get(self, container_id: str) -> PodRecord | None:
+        try:
+            text = self._path(container_id).read_text()
+        except FileNotFoundError:
+            return None
+        return PodRecord.from_json(json.loads(text))
+
+    def all(self) -> list[PodRecord]:
+        if not self.directory.is_dir():
+            return []
+        records = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                records.append(PodRecord.from_json(json.loads(path.read_text())))
+            except (OSError, ValueError, TypeError):
+                continue
+        return records
+
+    def put(self, record: PodRecord) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(record.container_id)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record.to_json(), sort_keys=True))
+        os.replace(tmp, path)
+
+    def remove(self, container_id: str) -> None:
+        try:
+            self._path(container_id).unlink()
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,136 @@
+"""The pure teardown decision for a branch pod, with the ownership guard upstream lacks.
+
+Upstream tears down by VLAN id alone: delete ``vlan.eth.N``, every pref-10 rule into table
+N+100, the 512/1536 rules of the pod IP and its main route. When a late DEL arrives after the
+controller gave the same VLAN id to a new pod on this node (aws/amazon-vpc-cni-k8s#3270), that
+cuts the new pod off. Here every object is deleted only when it is still ours:
+
+* the branch link only when its MAC is the branch MAC we recorded and no newer pod claims the id;
+* the host veth only when its MAC is the one we generated and no newer pod claims the name;
+* rules into the VLAN table only when the VLAN is ours; otherwise only the rule whose ``iif`` is
+  our own (or a vanished) host veth;
+* the pod-IP rules and main route only when no newer pod claims the IP.
+
+"Claims" are the agent's records of the other live containers on the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import Route, Rule
+from .names import PREF_FROM_POD, PREF_IIF, PREF_TO_POD, TABLE_MAIN, route_table, vlan_link_name
+
+
+@dataclass(frozen=True)
+class TeardownTarget:
+    """What one container's DEL is about, from its prevResult or the agent's record."""
+
+    container_id: str
+    vlan_id: int
+    pod_ip: str
+    host_veth: str | None = None
+    branch_mac: str | None = None
+    host_veth_mac: str | None = None
+
+
+@dataclass(frozen=True)
+class Claims:
+    """VLAN ids, pod IPs and host veth names held by *other* live containers on the node."""
+
+    vlan_ids: frozenset[int] = frozenset()
+    pod_ips: frozenset[str] = frozenset()
+    host_veths: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ObservedBranch:
+    """The part of the host state a teardown looks at. MACs are None when the link is absent."""
+
+    vlan_link_mac: str | None = None
+    host_veth_mac: str | None = None
+    rules: tuple[Rule, ...] = ()
+    pod_main_route_oif: str | None = None
+
+
+@dataclass(frozen=True)
+class TeardownPlan:
+    delete_links: tuple[str, ...] = ()
+    delete_rules: tuple[Rule, ...] = ()
+    delete_routes: tuple[Route, ...] = ()
+    kept: tuple[str, ...] = field(default=())  # what was left alone, and why
+
+    @property
+    def empty(self) -> bool:
+        return not (self.delete_links or self.delete_rules or self.delete_routes)
+
+
+def _differs(observed: str | None, recorded: str | None) -> bool:
+    return observed is not None and recorded is not None and observed.lower() != recorded.lower()
+
+
+def plan_teardown(target: TeardownTarget, observed: ObservedBranch, claims: Claims) -> TeardownPlan:
+    vlan_link = vlan_link_name(target.vlan_id)
+    table = route_table(target.vlan_id)
+    host_ip = f"{target.pod_ip}/32"
+    kept: list[str] = []
+
+    vlan_foreign = target.vlan_id in claims.vlan_ids or _differs(
+        observed.vlan_link_mac, target.branch_mac
+    )
+    veth_foreign = bool(target.host_veth) and (
+        target.host_veth in claims.host_veths
+        or _differs(observed.host_veth_mac, target.host_veth_mac)
+    )
+    ip_foreign = target.pod_ip in claims.pod_ips
+
+    links: list[str] = []
+    if observed.vlan_link_mac is not None:
+        if vlan_foreign:
+            kept.append(f"link {vlan_link}: belongs to another pod now")
+        else:
+            links.append(vlan_link)
+    if target.host_veth and observed.host_veth_mac is not None:
+        if veth_foreign:
+            kept.append(f"link {target.host_veth}: belongs to another pod now")
+        elif target.host_veth_mac is None:
+            kept.append(f"link {target.host_veth}: ownership unknown, left to the runtime")
+        else:
+            links.append(target.host_veth)
+
+    own_veth_rule_ok = not veth_foreign and (
+        observed.host_veth_mac is None or target.host_veth_mac is not None
+    )
+    rules: list[Rule] = []
+    for rule in observed.rules:
+        if rule.priority == PREF_IIF and rule.table == table:
+            if not vlan_foreign:
+                rules.append(rule)
+            elif target.host_veth and rule.iifname == target.host_veth and own_veth_rule_ok:
+                rules.append(rule)
+            else:
+                kept.append(f"rule {rule.describe()}: table {table} belongs to another pod now")
+        elif rule.priority == PREF_TO_POD and rule.table == TABLE_MAIN and rule.dst == host_ip:
+            (
+                kept.append(f"rule {rule.describe()}: IP claimed by another pod")
+                if ip_foreign
+                else rules.append(rule)
+            )
+        elif rule.priority == PREF_FROM_POD and rule.table == table and rule.src == host_ip:
+            (
+                kept.append(f"rule {rule.describe()}: IP claimed by another pod")
+                if ip_foreign
+                else rules.append(rule)
+            )
+
+    routes: list[Route] = []
+    oif = observed.pod_main_route_oif
+    if oif is not None:
+        if ip_foreign or (oif == target.host_veth and veth_foreign):
+            kept.append(f"route {host_ip} in main: belongs to another pod now")
+        else:
+            routes.append(Route(TABLE_MAIN, host_ip, oif, scope="link"))
+    if not vlan_foreign and target.host_veth:
+        routes.append(Route(table, host_ip, target.host_veth, scope="link"))
+
+    return TeardownPlan(tuple(links), tuple(rules), tuple(routes), tuple(kept))
