@@ -34,9 +34,16 @@ class MatchResult:
     reasons: dict[str, str] = field(default_factory=dict)  # policy name -> why not / why
 
 
-def group_ids_of(spec: Mapping[str, Any]) -> list[str]:
-    groups = (spec.get("securityGroups") or {}).get("groupIds") or []
-    return [g for g in groups if isinstance(g, str)]
+def group_ids_of(spec: Any) -> list[str]:
+    """The group ids a spec lists, in order; [] for anything malformed.
+
+    Policies found in a cluster are stored as they are, so this never trusts the shape.
+    """
+    groups = spec.get("securityGroups") if isinstance(spec, Mapping) else None
+    ids = groups.get("groupIds") if isinstance(groups, Mapping) else None
+    if not isinstance(ids, list):
+        return []
+    return [g for g in ids if isinstance(g, str) and g]
 
 
 def policy_selects(
@@ -47,6 +54,8 @@ def policy_selects(
     ``sa_labels`` None means the pod's service account is unknown: a service-account
     selector then does not match.
     """
+    if not isinstance(spec, Mapping):
+        return False, "ignored: the spec is not an object"
     pod_selector = spec.get("podSelector")
     sa_selector = spec.get("serviceAccountSelector")
     if pod_selector is None and sa_selector is None:
@@ -55,12 +64,20 @@ def policy_selects(
         return False, "ignored: the policy lists no security group ids"
     if pod_selector is not None and not selector_matches(pod_selector, pod_labels):
         return False, "podSelector does not match the pod's labels"
-    if sa_selector is not None and (sa_labels is None or not selector_matches(sa_selector, sa_labels)):
+    if sa_selector is not None:
         if sa_labels is None:
             return False, "serviceAccountSelector: the pod's service account is unknown"
-        return False, "serviceAccountSelector does not match the service account's labels"
-    parts = [name for name, sel in (("podSelector", pod_selector), ("serviceAccountSelector", sa_selector)) if sel is not None]
-    return True, " and ".join(parts) + " match"
+        if not selector_matches(sa_selector, sa_labels):
+            return False, "serviceAccountSelector does not match the service account's labels"
+    present = [
+        name
+        for name, selector in (
+            ("podSelector", pod_selector),
+            ("serviceAccountSelector", sa_selector),
+        )
+        if selector is not None
+    ]
+    return True, " and ".join(present) + (" matches" if len(present) == 1 else " match")
 
 
 def security_groups_for_pod(
@@ -69,7 +86,7 @@ def security_groups_for_pod(
     sa_labels: Mapping[str, str] | None,
 ) -> MatchResult:
     """The union of the groups of every policy that selects the pod."""
-    groups: list[str] = []
+    groups: dict[str, None] = {}  # an insertion-ordered set: first-seen order, no duplicates
     matched: list[str] = []
     reasons: dict[str, str] = {}
     for policy in policies:
@@ -78,12 +95,20 @@ def security_groups_for_pod(
         if not selected:
             continue
         matched.append(policy.name)
-        for group in group_ids_of(policy.spec):
-            if group not in groups:
-                groups.append(group)
+        groups.update(dict.fromkeys(group_ids_of(policy.spec)))
     return MatchResult(group_ids=tuple(groups), matched=tuple(matched), reasons=reasons)
+
+
+def remove_duplicate_groups(group_ids: Iterable[str]) -> list[str]:
+    """``group_ids`` without repeats, keeping each id's first occurrence (upstream's
+    ``RemoveDuplicatedSg``)."""
+    return list(dict.fromkeys(group_ids))
 
 
 def needs_service_account(policies: Iterable[PolicyView]) -> list[str]:
     """Names of the policies whose decision depends on the service account's labels."""
-    return [p.name for p in policies if p.spec.get("serviceAccountSelector") is not None]
+    return [
+        p.name
+        for p in policies
+        if isinstance(p.spec, Mapping) and p.spec.get("serviceAccountSelector") is not None
+    ]

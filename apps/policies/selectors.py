@@ -55,16 +55,24 @@ def label_value_error(value: Any) -> str | None:
     return None
 
 
-def selector_errors(selector: Any, path: str) -> list[InvalidSelector]:
-    """Every reason ``selector`` is invalid, each with its field path (empty: valid)."""
+def selector_errors(
+    selector: Any, path: str, *, reject_unknown_fields: bool = True
+) -> list[InvalidSelector]:
+    """Every reason ``selector`` is invalid, each with its field path (empty: valid).
+
+    With ``reject_unknown_fields=False`` only the problems that make Kubernetes' own
+    conversion (``LabelSelectorAsSelector``) fail are reported: the API server prunes
+    unknown fields, so they never change what a selector matches.
+    """
     if selector is None:
         return []
     if not isinstance(selector, Mapping):
         return [InvalidSelector(path, "a label selector must be an object")]
     errors: list[InvalidSelector] = []
-    unknown = set(selector) - {"matchLabels", "matchExpressions"}
-    for key in sorted(unknown):
-        errors.append(InvalidSelector(f"{path}.{key}", "unknown field"))
+    if reject_unknown_fields:
+        unknown = set(selector) - {"matchLabels", "matchExpressions"}
+        for key in sorted(unknown):
+            errors.append(InvalidSelector(f"{path}.{key}", "unknown field"))
     labels = selector.get("matchLabels")
     if labels is not None:
         if not isinstance(labels, Mapping):
@@ -81,36 +89,47 @@ def selector_errors(selector: Any, path: str) -> list[InvalidSelector]:
             errors.append(InvalidSelector(f"{path}.matchExpressions", "must be a list"))
         else:
             for index, expression in enumerate(expressions):
-                errors.extend(_expression_errors(expression, f"{path}.matchExpressions[{index}]"))
+                errors.extend(
+                    _expression_errors(
+                        expression,
+                        f"{path}.matchExpressions[{index}]",
+                        reject_unknown_fields=reject_unknown_fields,
+                    )
+                )
     return errors
 
 
-def _expression_errors(expression: Any, path: str) -> list[InvalidSelector]:
+def _expression_errors(
+    expression: Any, path: str, *, reject_unknown_fields: bool
+) -> list[InvalidSelector]:
     if not isinstance(expression, Mapping):
         return [InvalidSelector(path, "must be an object with key, operator and values")]
-    errors = [
-        InvalidSelector(f"{path}.{k}", "unknown field")
-        for k in sorted(set(expression) - {"key", "operator", "values"})
-    ]
+    errors: list[InvalidSelector] = []
+    if reject_unknown_fields:
+        errors.extend(
+            InvalidSelector(f"{path}.{k}", "unknown field")
+            for k in sorted(set(expression) - {"key", "operator", "values"})
+        )
     if (problem := label_key_error(expression.get("key"))) is not None:
         errors.append(InvalidSelector(f"{path}.key", problem))
     operator = expression.get("operator")
     values = expression.get("values")
     if operator not in OPERATORS:
         errors.append(
-            InvalidSelector(f"{path}.operator", f"{operator!r} is not one of {', '.join(OPERATORS)}")
+            InvalidSelector(
+                f"{path}.operator", f"{operator!r} is not one of {', '.join(OPERATORS)}"
+            )
         )
-    elif operator in ("In", "NotIn"):
-        if not isinstance(values, list) or not values:
-            errors.append(InvalidSelector(f"{path}.values", f"{operator} needs at least one value"))
-    elif values not in (None, []):
-        errors.append(InvalidSelector(f"{path}.values", f"{operator} takes no values"))
-    if isinstance(values, list):
-        for i, value in enumerate(values):
-            if (problem := label_value_error(value)) is not None:
-                errors.append(InvalidSelector(f"{path}.values[{i}]", problem))
-    elif values is not None:
+    if values is not None and not isinstance(values, list):
         errors.append(InvalidSelector(f"{path}.values", "must be a list of strings"))
+        return errors
+    if operator in ("In", "NotIn") and not values:
+        errors.append(InvalidSelector(f"{path}.values", f"{operator} needs at least one value"))
+    elif operator in ("Exists", "DoesNotExist") and values:
+        errors.append(InvalidSelector(f"{path}.values", f"{operator} takes no values"))
+    for i, value in enumerate(values or []):
+        if (problem := label_value_error(value)) is not None:
+            errors.append(InvalidSelector(f"{path}.values[{i}]", problem))
     return errors
 
 
@@ -122,7 +141,7 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
     """
     if selector is None:
         return False
-    if selector_errors(selector, "selector"):
+    if selector_errors(selector, "selector", reject_unknown_fields=False):
         return False
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:

@@ -46,7 +46,9 @@ def dns_label_error(value: Any, what: str) -> str | None:
     return None
 
 
-def validate_spec(spec: Any, report: ValidationReport | None = None, prefix: str = "spec") -> ValidationReport:
+def validate_spec(
+    spec: Any, report: ValidationReport | None = None, prefix: str = "spec"
+) -> ValidationReport:
     report = report or ValidationReport()
     if not isinstance(spec, Mapping):
         report.error(prefix, "spec must be an object")
