@@ -1,0 +1,421 @@
+"""kmock's ``KubernetesEmulator`` with what the API server does and kmock leaves out.
+
+kmock 0.8 serves discovery, errors, fetch and stores objects (``emulator.objects[...]`` keeps
+working for assertions). This subclass takes over the write path, list and watch:
+
+- create fills ``metadata.uid``, ``resourceVersion``, ``creationTimestamp``, ``generation``,
+  ``namespace`` (from the URL), ``apiVersion``/``kind``, a name from ``generateName``, and
+  ``status.phase=Pending`` for pods; an existing name is 409 ``AlreadyExists``;
+- every write bumps one monotonic resource version and logs one watch event; a write that
+  changes nothing changes no version and sends no event;
+- PATCH by content type (see :mod:`.patches`), PUT (replace), optimistic concurrency (a stale
+  ``metadata.resourceVersion`` in a patch or replace is 409 ``Conflict``), immutable
+  ``uid``/``name``/``namespace``/``creationTimestamp``;
+- the ``status`` subresource of pods, nodes and namespaces: writes to ``.../status`` change only
+  the status, writes to the object keep the status (as the API server does);
+- DELETE with finalizers sets ``deletionTimestamp``; the object goes when the last finalizer
+  is removed; ``preconditions`` (uid, resourceVersion) are checked. No graceful pod deletion:
+  a pod without finalizers is gone at once;
+- ``POST pods/<name>/binding`` sets ``spec.nodeName`` (the scheduler's call);
+- list and watch honour label and field selectors, ``limit``/``continue``, and the watch
+  semantics in :mod:`.watching`.
+
+Not done (as DESIGN §5 expects): admission webhooks, server-side apply, namespace existence
+checks and cascading deletion, defaulting beyond the above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import datetime
+import json
+import secrets
+import string
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+from kmock._internal import apps
+
+from standins.kubernetes import patches, watching
+from standins.kubernetes.resources import (
+    INITIAL_NAMESPACES,
+    SERVED_RESOURCES,
+    ServedResource,
+    install_namespace_paths,
+)
+from standins.kubernetes.selectors import SelectorError, object_selector
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def now_rfc3339() -> str:
+    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def api_error(status: int, reason: str, message: str) -> kmock.KubernetesError:
+    return kmock.KubernetesError(status, reason, message, {})
+
+
+def _without_version(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+    return {**obj, "metadata": meta}
+
+
+@attrs.define(kw_only=True)
+class KubeApiEmulator(kmock.KubernetesEmulator):
+    """The stateful Kubernetes API of the stand-in (see the module docstring)."""
+
+    extra_resources: tuple[ServedResource, ...] = ()
+    watch_history: int = 10_000  # events kept for resuming watches; older ones answer 410
+    object_history: int = 5  # versions kept per object in ``objects[...].history``
+    request_log: int = 2_000  # requests kept for assertions (kmock alone keeps all)
+
+    _served: dict[str, ServedResource] = attrs.field(factory=dict, init=False)
+    _revision: int = attrs.field(default=0, init=False)
+    _events: collections.deque = attrs.field(factory=collections.deque, init=False)
+    _changed: asyncio.Condition = attrs.field(factory=asyncio.Condition, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        install_namespace_paths()
+        self.fallback["get /apis/"] << self._serve_apis  # the official client asks with a slash
+        self.fallback["get /api/"] << self._serve_api
+        for served in (*SERVED_RESOURCES, *self.extra_resources):
+            self.serve(served)
+        namespaces = self._served["v1/namespaces"]
+        for name in INITIAL_NAMESPACES:
+            self._create(namespaces, None, {"metadata": {"name": name}})
+
+    def serve(self, served: ServedResource) -> None:
+        """Declare a resource for discovery, list, watch and writes."""
+        self._served[served.key] = served
+        info = self.resources[served.key]
+        info.kind, info.namespaced, info.singular = served.kind, served.namespaced, served.kind.lower()
+        info.verbs = {"get", "list", "watch", "create", "update", "patch", "delete"}
+        info.shortnames = set(served.short_names)
+        info.subresources = set(served.subresources)
+
+    @property
+    def revision(self) -> int:
+        """The latest resource version handed out."""
+        return self._revision
+
+    # ---- the write path ------------------------------------------------------------------------
+
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        self._forget_old_requests()
+        if request.resource is None or request.method.value not in WRITE_METHODS:
+            return await apps.RawHandler._handle(self, request)
+        # Writes are answered here, not through kmock's reactions: the official client needs
+        # 201 on create (it reads nothing from a 200), which kmock's fallbacks cannot send.
+        served = self._served_for(request)
+        async with self._lock:
+            result = self._write(served, request)
+        async with self._changed:
+            self._changed.notify_all()
+        created = request.method.value == "POST"
+        return aiohttp.web.json_response(result, status=201 if created else 200)
+
+    def _write(self, served: ServedResource, request: kmock.Request) -> Any:
+        method, name, sub = request.method.value, request.name, request.subresource
+        body = json.loads(request.body) if request.body else None
+        if method == "POST" and name is None:
+            return self._create(served, request.namespace, body)
+        if method == "POST" and sub == "binding" and served.plural == "pods":
+            return self._bind(served, request.namespace, name, body)
+        if name is not None and method == "PATCH" and sub in (None, "status"):
+            return self._patch(served, request, body)
+        if name is not None and method == "PUT" and sub in (None, "status"):
+            return self._replace(served, request.namespace, name, sub, body)
+        if name is not None and method == "DELETE" and sub is None:
+            return self._delete(served, request.namespace, name, body)
+        raise api_error(405, "MethodNotAllowed", f"{method} {request.url.path} is not supported")
+
+    def _create(self, served: ServedResource, namespace: str | None, body: Any) -> dict:
+        if not isinstance(body, dict):
+            raise api_error(400, "BadRequest", "the body must be a JSON object")
+        obj = copy.deepcopy(body)
+        meta = obj.setdefault("metadata", {})
+        if served.namespaced:
+            if meta.get("namespace") and namespace and meta["namespace"] != namespace:
+                raise api_error(400, "BadRequest", "the namespace of the provided object does "
+                                "not match the namespace sent on the request")
+            meta["namespace"] = namespace or meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            alphabet = string.ascii_lowercase + string.digits
+            meta["name"] = meta["generateName"] + "".join(secrets.choice(alphabet)
+                                                          for _ in range(5))
+        if not meta.get("name"):
+            raise api_error(422, "Invalid", "metadata.name or metadata.generateName is required")
+        key = self._key(served, meta.get("namespace"), meta["name"])
+        if self._current(key) is not None:
+            raise api_error(409, "AlreadyExists",
+                            f'{served.plural} "{meta["name"]}" already exists')
+        meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339(), generation=1,
+                    resourceVersion=str(self._next_revision()))
+        for transient in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(transient, None)
+        obj.setdefault("apiVersion", served.api_version)
+        obj.setdefault("kind", served.kind)
+        if served.plural == "pods":
+            obj.setdefault("status", {}).setdefault("phase", "Pending")
+        if key in self._objects:
+            self._objects[key].create(obj)
+        else:
+            self._objects[key] = obj
+        self._record(served, "ADDED", obj, None)
+        return obj
+
+    def _patch(self, served: ServedResource, request: kmock.Request, body: Any) -> dict:
+        key = self._key(served, request.namespace, request.name)
+        current = self._require(served, key)
+        content_type = request.headers.get("Content-Type", "")
+        try:
+            patched = patches.apply_patch(current, body, content_type, served.is_builtin)
+        except patches.PatchError as exc:
+            raise api_error(exc.status, exc.reason, exc.message) from exc
+        if isinstance(body, dict):
+            self._check_version((body.get("metadata") or {}).get("resourceVersion"), current)
+        return self._update(served, key, current, patched, request.subresource)
+
+    def _replace(self, served: ServedResource, namespace: str | None, name: str,
+                 subresource: str | None, body: Any) -> dict:
+        if not isinstance(body, dict):
+            raise api_error(400, "BadRequest", "the body must be a JSON object")
+        if (body.get("metadata") or {}).get("name") != name:
+            raise api_error(400, "BadRequest", "the name of the object does not match the URL")
+        key = self._key(served, namespace, name)
+        current = self._require(served, key)
+        self._check_version(body["metadata"].get("resourceVersion"), current)
+        return self._update(served, key, current, copy.deepcopy(body), subresource)
+
+    def _update(self, served: ServedResource, key: tuple, current: dict, new: dict,
+                subresource: str | None) -> dict:
+        if "status" in served.subresources:
+            if subresource == "status":
+                new = {**copy.deepcopy(current), "status": new.get("status")}
+            else:
+                new["status"] = copy.deepcopy(current.get("status"))
+            if new["status"] is None:
+                del new["status"]
+        meta, old_meta = new.setdefault("metadata", {}), current.get("metadata", {})
+        for fixed in ("uid", "name", "namespace", "creationTimestamp", "deletionTimestamp",
+                      "generation", "resourceVersion"):
+            if fixed in old_meta:
+                meta[fixed] = old_meta[fixed]
+            else:
+                meta.pop(fixed, None)
+        if new == current:
+            return current
+        if new.get("spec") != current.get("spec"):
+            meta["generation"] = int(old_meta.get("generation", 1)) + 1
+        meta["resourceVersion"] = str(self._next_revision())
+        self._store(key, new)
+        self._record(served, "MODIFIED", new, current)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            return self._remove(served, key, new)
+        return new
+
+    def _delete(self, served: ServedResource, namespace: str | None, name: str,
+                body: Any) -> dict:
+        key = self._key(served, namespace, name)
+        current = self._require(served, key)
+        preconditions = (body or {}).get("preconditions") or {}
+        meta = current.get("metadata", {})
+        if preconditions.get("uid") and preconditions["uid"] != meta.get("uid"):
+            raise api_error(409, "Conflict", f"Precondition failed: UID in precondition: "
+                            f"{preconditions['uid']}, UID in object meta: {meta.get('uid')}")
+        self._check_version(preconditions.get("resourceVersion"), current)
+        if meta.get("finalizers"):
+            if meta.get("deletionTimestamp"):
+                return current
+            marked = copy.deepcopy(current)
+            marked["metadata"].update(deletionTimestamp=now_rfc3339(),
+                                      deletionGracePeriodSeconds=0,
+                                      resourceVersion=str(self._next_revision()))
+            self._store(key, marked)
+            self._record(served, "MODIFIED", marked, current)
+            return marked
+        return self._remove(served, key, current)
+
+    def _remove(self, served: ServedResource, key: tuple, current: dict) -> dict:
+        final = copy.deepcopy(current)
+        final["metadata"]["resourceVersion"] = str(self._next_revision())
+        self._store(key, final)
+        self._objects[key].delete()
+        self._record(served, "DELETED", final, current)
+        return final
+
+    def _bind(self, served: ServedResource, namespace: str | None, name: str, body: Any) -> Any:
+        key = self._key(served, namespace, name)
+        current = self._require(served, key)
+        node = ((body or {}).get("target") or {}).get("name")
+        if not node:
+            raise api_error(400, "BadRequest", "a binding needs target.name")
+        if (current.get("spec") or {}).get("nodeName"):
+            raise api_error(409, "Conflict", f'pod "{name}" is already assigned to a node')
+        bound = copy.deepcopy(current)
+        bound.setdefault("spec", {})["nodeName"] = node
+        self._update(served, key, current, bound, None)
+        return body
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _served_for(self, request: kmock.Request) -> ServedResource:
+        res = request.resource
+        key = f"{res.group}/{res.version}/{res.plural}" if res.group else f"{res.version}/{res.plural}"
+        if key not in self._served:
+            raise api_error(404, "NotFound", f"the server could not find the resource {key}")
+        return self._served[key]
+
+    def _key(self, served: ServedResource, namespace: str | None, name: str) -> tuple:
+        resource = kmock.resource(served.group, served.version, served.plural)
+        return resource, namespace if served.namespaced else None, name
+
+    def _current(self, key: tuple) -> dict | None:
+        if key not in self._objects or self._objects[key].deleted:
+            return None
+        return copy.deepcopy(self._objects[key].raw)
+
+    def _require(self, served: ServedResource, key: tuple) -> dict:
+        current = self._current(key)
+        if current is None:
+            raise api_error(404, "NotFound", f'{served.plural} "{key[2]}" not found')
+        return current
+
+    @staticmethod
+    def _check_version(wanted: str | None, current: dict) -> None:
+        actual = current.get("metadata", {}).get("resourceVersion")
+        if wanted and wanted != actual:
+            name = current.get("metadata", {}).get("name")
+            raise api_error(409, "Conflict", f'Operation cannot be fulfilled on "{name}": the '
+                            "object has been modified; please apply your changes to the latest "
+                            "version and try again")
+
+    def _store(self, key: tuple, obj: dict) -> None:
+        history = self._objects[key].history
+        history.append(obj)
+        if len(history) > max(2, self.object_history):
+            del history[: len(history) - max(2, self.object_history)]
+
+    def _next_revision(self) -> int:
+        self._revision += 1
+        return self._revision
+
+    def _record(self, served: ServedResource, kind: str, obj: dict, previous: dict | None) -> None:
+        self._events.append(watching.WatchEvent(self._revision, served.key, kind,
+                                                copy.deepcopy(obj), previous))
+        while len(self._events) > self.watch_history:
+            self._events.popleft()
+
+    def _forget_old_requests(self) -> None:
+        if len(self._requests) > 2 * self.request_log:
+            del self._requests[: -self.request_log]
+            for payload in self._payloads:
+                del payload._requests[: -self.request_log]
+
+    # ---- list and watch ------------------------------------------------------------------------
+
+    def _matching(self, served: ServedResource, request: kmock.Request) -> list[dict]:
+        try:
+            wanted = object_selector(request.params.get("labelSelector"),
+                                     request.params.get("fieldSelector"))
+        except SelectorError as exc:
+            raise api_error(400, "BadRequest", str(exc)) from exc
+        found = []
+        for (resource, namespace, name), obj in self._objects.items():
+            if (resource.group, resource.version, resource.plural) != (
+                    served.group, served.version, served.plural) or obj.deleted:
+                continue
+            if request.namespace is not None and namespace != request.namespace:
+                continue
+            if request.name is not None and name != request.name:
+                continue
+            raw = copy.deepcopy(obj.raw)
+            if wanted(raw):
+                found.append(raw)
+        return sorted(found, key=lambda o: (o["metadata"].get("namespace") or "",
+                                            o["metadata"]["name"]))
+
+    async def _serve_list(self, request: kmock.Request) -> Any:
+        if request.params.get("watch", "").lower() in ("true", "1"):
+            return self._serve_watch(request)
+        served = self._served_for(request)
+        async with self._lock:
+            items = self._matching(served, request)
+            revision = self._revision
+        start = int(request.params.get("continue") or 0)
+        limit = int(request.params.get("limit") or 0)
+        page = items[start:start + limit] if limit else items[start:]
+        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+        if limit and start + limit < len(items):
+            metadata["continue"] = str(start + limit)
+            metadata["remainingItemCount"] = len(items) - start - limit
+        return {"apiVersion": served.api_version, "kind": f"{served.kind}List",
+                "metadata": metadata, "items": page}
+
+    async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[Any]:
+        served = self._served_for(request)
+        try:
+            since = watching.parse_resource_version(request.params.get("resourceVersion"))
+            wanted = object_selector(request.params.get("labelSelector"),
+                                     request.params.get("fieldSelector"))
+        except ValueError as exc:
+            raise api_error(400, "BadRequest", str(exc)) from exc
+        loop = asyncio.get_running_loop()
+        timeout = request.params.get("timeoutSeconds")
+        deadline = loop.time() + float(timeout) if timeout else None
+        yield b""  # send the headers now, as kmock's own watch does
+
+        async with self._lock:
+            if since is None:
+                initial = self._matching(served, request)
+                since = self._revision
+            else:
+                initial = []
+                oldest = self._events[0].revision if self._events else self._revision + 1
+                if since < oldest - 1:
+                    yield watching.gone_event(since, oldest)
+                    return
+        for obj in initial:
+            yield {"type": "ADDED", "object": obj}
+
+        def relevant(event: watching.WatchEvent) -> bool:
+            meta = event.object.get("metadata", {})
+            return (event.resource_key == served.key
+                    and (request.namespace is None or meta.get("namespace") == request.namespace)
+                    and (request.name is None or meta.get("name") == request.name))
+
+        cursor = since
+        while True:
+            async with self._changed:
+                pending = [e for e in self._events_after(cursor)]
+                if not pending:
+                    remaining = None if deadline is None else deadline - loop.time()
+                    if remaining is not None and remaining <= 0:
+                        return
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), remaining)
+                    except TimeoutError:
+                        return
+                    continue
+            for event in pending:
+                cursor = event.revision
+                if relevant(event) and (seen := watching.visible_event(event, wanted)):
+                    yield seen
+
+    def _events_after(self, revision: int) -> list[watching.WatchEvent]:
+        """Events after ``revision``; revisions in the log are consecutive, so index directly."""
+        if not self._events:
+            return []
+        first = self._events[0].revision
+        start = max(0, revision + 1 - first)
+        return [self._events[i] for i in range(start, len(self._events))]
