@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from apps.core.context import ChangeContext, current_scope
 from apps.core.models import ChangeLoggedModel
 from apps.core.querysets import ScopedQuerySet
 from apps.inventory.models import Cluster
@@ -40,14 +41,26 @@ class Policy(ChangeLoggedModel):
     description = models.CharField(max_length=500, blank=True)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.API)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
-    # Cluster sync bookkeeping (issue: policy sync): the object as last written or seen.
+    governed = models.BooleanField(
+        default=True,
+        help_text="sgpadmin is the source of truth. False for a policy only observed in the "
+        "cluster; the first edit through the UI or API makes it governed.",
+    )
+    # Cluster sync bookkeeping (apps.policies.sync): what we last wrote or saw there.
     cluster_resource_version = models.CharField(max_length=64, blank=True)
     cluster_uid = models.CharField(max_length=64, blank=True)
+    cluster_synced_version = models.PositiveIntegerField(null=True, blank=True)
 
     objects = PolicyQuerySet.as_manager()
     scope_cluster_field = "cluster__name"
     scope_namespace_field = "namespace"
-    audit_exclude_fields = ("created", "updated", "cluster_resource_version", "cluster_uid")
+    audit_exclude_fields = (
+        "created",
+        "updated",
+        "cluster_resource_version",
+        "cluster_uid",
+        "cluster_synced_version",
+    )
 
     class Meta:
         ordering = ("cluster", "namespace", "name")
@@ -73,8 +86,11 @@ class Policy(ChangeLoggedModel):
             raise ValidationError({path: messages for path, messages in report.errors.items()})
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("update_fields"):
-            self.version = (self.version or 0) + 1
+        if not kwargs.get("update_fields"):
+            if self.pk is not None:
+                self.version = (self.version or 0) + 1
+            if current_scope().context in (ChangeContext.UI, ChangeContext.API):
+                self.governed = True  # a person's edit makes sgpadmin the source of truth
         super().save(*args, **kwargs)
 
     @property
