@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class WebhooksConfig(AppConfig):
     name = "apps.webhooks"
     label = "webhooks"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -1,0 +1,15 @@
+"""Admission webhook endpoints, at the paths the API server is configured to call."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "webhooks"
+urlpatterns = [
+    path("mutate-v1-pod", views.mutate_pod, name="mutate-pod"),
+    path("validate-v1-pod", views.validate_pod, name="validate-pod"),
+    path("clusters/<slug:cluster>/mutate-v1-pod", views.mutate_pod, name="cluster-mutate-pod"),
+    path(
+        "clusters/<slug:cluster>/validate-v1-pod", views.validate_pod, name="cluster-validate-pod"
+    ),
+]
