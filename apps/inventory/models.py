@@ -97,6 +97,11 @@ class Node(ClusterScopedModel):
     labels = models.JSONField(default=dict, blank=True)
     cninode_features = models.JSONField(default=list, blank=True)
     subnet_id = models.CharField(max_length=32, blank=True)
+    # The subnet's CIDRs and the instance's account: written on trunk init, read into every
+    # branch ENI's annotation and permission call (saves a DescribeSubnets per pod).
+    subnet_cidr = models.CharField(max_length=43, blank=True)
+    subnet_v6_cidr = models.CharField(max_length=43, blank=True)
+    account_id = models.CharField(max_length=12, blank=True)
     security_group_ids = models.JSONField(default=list, blank=True)
     managed = models.BooleanField(default=False)
     branch_capacity = models.PositiveIntegerField(default=0)
