@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import AnnotationError
-from .names import MAX_VLAN, MIN_VLAN
+from .names import MAX_VLAN, MIN_VLAN, RESERVED_TABLES, route_table
 
 POD_ENI_ANNOTATION = "vpc.amazonaws.com/pod-eni"
 POD_ENI_RESOURCE = "vpc.amazonaws.com/pod-eni"
@@ -70,6 +70,10 @@ def parse_pod_eni(value: str) -> BranchENI:
         raise AnnotationError(f"vlanId {raw_vlan!r} is not a number") from exc
     if not MIN_VLAN <= vlan_id <= MAX_VLAN:
         raise AnnotationError(f"vlanId {vlan_id} is outside {MIN_VLAN}..{MAX_VLAN}")
+    if route_table(vlan_id) in RESERVED_TABLES:
+        raise AnnotationError(
+            f"vlanId {vlan_id} maps to route table {route_table(vlan_id)}, which the kernel reserves"
+        )
 
     mac = str(entry.get("ifaddress") or "").strip().lower()
     if not mac:

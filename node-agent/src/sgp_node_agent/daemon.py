@@ -16,7 +16,7 @@ import sys
 import threading
 
 from . import errors
-from .executor import Executor
+from .executor import Executor, NetlinkThread
 from .hostplan import watched_sysctls
 from .hostsetup import HostSetup
 from .netns import read_sysctl
@@ -55,9 +55,9 @@ class _Server(socketserver.ThreadingUnixStreamServer):
 class Agent:
     def __init__(self, settings: AgentSettings, pods=None) -> None:
         self.settings = settings
-        self.executor = Executor(settings.host_netns or None)
+        self.netlink = NetlinkThread(settings.host_netns or None)
+        self.executor = self.netlink.executor
         self.store = RecordStore(settings.state_dir)
-        self.lock = threading.Lock()
         self.pods = pods
         self.service = CniService(
             self.executor,
@@ -66,7 +66,7 @@ class Agent:
             trunk_interface=settings.trunk_interface,
             trunk_mac=settings.trunk_mac,
             annotation_timeout=settings.annotation_timeout,
-            lock=self.lock,
+            serial=self.netlink.call,
         )
         self.server: _Server | None = None
 
@@ -93,6 +93,18 @@ class Agent:
         except LookupError:
             return ""
 
+    def _sysctls(self) -> dict[str, str | None]:
+        with self.executor.in_host():
+            return {
+                path: read_sysctl(path) for path in watched_sysctls(self.settings.primary_interface)
+            }
+
+    def install_host(self):
+        return self.netlink.call(lambda: HostSetup(self.executor, self.settings).install())
+
+    def uninstall_host(self):
+        return self.netlink.call(lambda: HostSetup(self.executor, self.settings).uninstall())
+
     def repair_and_report(self) -> dict:
         live, api_error = None, ""
         if self.pods is not None and self.settings.node_name:
@@ -100,18 +112,15 @@ class Agent:
                 live = self.pods.pods_on_node(self.settings.node_name)
             except Exception as exc:
                 api_error = f"listing pods failed: {exc}"
-        result = repair_pass(self.executor, self.store, self.lock, live, self.service.last_errors)
+        call = self.netlink.call
+        result = call(repair_pass, self.executor, self.store, live, self.service.last_errors)
         result.api_error = api_error
-        with self.executor.in_host():
-            sysctls = {
-                path: read_sysctl(path) for path in watched_sysctls(self.settings.primary_interface)
-            }
         report = build_report(
             self.settings.node_name,
             self.settings.mode,
-            self.trunk_name(),
-            sysctls,
-            self.executor.rules(),
+            call(self.trunk_name),
+            call(self._sysctls),
+            call(self.executor.rules),
             self.settings.connmark,
             result,
         )
@@ -132,7 +141,7 @@ class Agent:
                 os.unlink(self.settings.socket_path)
             except FileNotFoundError:
                 pass
-        self.executor.close()
+        self.netlink.close()
 
 
 def _pod_source():
@@ -143,7 +152,7 @@ def _pod_source():
 
 def run(settings: AgentSettings) -> int:
     agent = Agent(settings, _pod_source())
-    HostSetup(agent.executor, settings).install()
+    agent.install_host()
     agent.serve()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -281,3 +282,23 @@ class Executor:
             self.replace_route(self.host, route)
         for rule in repair.rules:
             self.add_rule(rule)
+
+
+class NetlinkThread:
+    """Runs all netlink work of the daemon on one thread.
+
+    pyroute2 0.9 keeps a netlink socket per thread (a socket used from another thread is
+    re-opened there, in that thread's namespace), and one thread also serialises the node's
+    plumbing: ADD, DEL, CHECK and the repair pass never interleave.
+    """
+
+    def __init__(self, host_netns: str | None = None) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
+        self.executor: Executor = self.call(Executor, host_netns)
+
+    def call(self, fn, *args, **kwargs):
+        return self.pool.submit(fn, *args, **kwargs).result()
+
+    def close(self) -> None:
+        self.call(self.executor.close)
+        self.pool.shutdown()

@@ -67,5 +67,13 @@ def route_table(vlan_id: int) -> int:
     return vlan_id + TABLE_OFFSET
 
 
+# The kernel's own tables (default 253, main 254, local 255) fall inside vlanId+100 for VLAN ids
+# 153..155. The controller only hands out 1..120, but a VLAN id that maps onto them must never be
+# plumbed: its routes would land in main or local.
+RESERVED_TABLES = frozenset({253, 254, 255})
+
+
 def is_branch_table(table: int) -> bool:
-    return MIN_VLAN + TABLE_OFFSET <= table <= MAX_VLAN + TABLE_OFFSET
+    return (
+        MIN_VLAN + TABLE_OFFSET <= table <= MAX_VLAN + TABLE_OFFSET and table not in RESERVED_TABLES
+    )

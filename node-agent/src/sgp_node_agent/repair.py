@@ -4,7 +4,6 @@ owns, re-create missing host-side objects of live pods, and collect each pod's s
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from .executor import Executor
@@ -46,54 +45,51 @@ def live_pod_keys(pods: list[dict]) -> set[str]:
 def repair_pass(
     executor: Executor,
     store: RecordStore,
-    lock: threading.Lock,
     live_pods: list[dict] | None,
     last_errors: dict[str, str] | None = None,
 ) -> PassResult:
-    """``live_pods`` None means the API could not be asked: then no record is dropped."""
+    """``live_pods`` None means the API could not be asked: then no record is dropped.
+    Run it on the netlink thread."""
     result = PassResult(errors=dict(last_errors or {}))
-    with lock:
-        records = store.all()
-        if live_pods is not None:
-            for record in stale_records(records, live_pod_keys(live_pods)):
-                target = record.target()
-                others = [r for r in records if r.container_id != record.container_id]
-                plan = plan_teardown(
-                    target, executor.observe_branch(target), claims_of_others(others, "")
-                )
+    records = store.all()
+    if live_pods is not None:
+        for record in stale_records(records, live_pod_keys(live_pods)):
+            target = record.target()
+            others = [r for r in records if r.container_id != record.container_id]
+            plan = plan_teardown(
+                target, executor.observe_branch(target), claims_of_others(others, "")
+            )
+            try:
+                executor.apply_teardown(plan)
+            except Exception as exc:
+                result.errors[record.container_id] = str(exc)
+                continue
+            store.remove(record.container_id)
+            records = others
+            result.removed.append(
+                f"pod {record.pod_namespace}/{record.pod_name} (vlan {record.vlan_id}) no longer exists"
+            )
+    leftovers = find_leftovers(records, snapshot_host(executor))
+    if not leftovers.empty:
+        executor.apply_teardown(leftovers)
+        result.removed += [f"link {name}" for name in leftovers.delete_links]
+        result.removed += [f"rule {rule.describe()}" for rule in leftovers.delete_rules]
+        result.removed += [f"route {route.describe()}" for route in leftovers.delete_routes]
+    snapshot = snapshot_host(executor)
+    for record in records:
+        inputs = inputs_from_record(record)
+        status = compare_pod(record, snapshot, inputs)
+        if status.missing:
+            repair = plan_repair(record, snapshot, plan_pod(inputs))
+            if not repair.empty:
                 try:
-                    executor.apply_teardown(plan)
+                    executor.apply_repair(repair)
+                    result.repaired += [f"{record.container_id}: {item}" for item in status.missing]
+                    snapshot = snapshot_host(executor)
+                    status = compare_pod(record, snapshot, inputs)
                 except Exception as exc:
-                    result.errors[record.container_id] = str(exc)
-                    continue
-                store.remove(record.container_id)
-                records = others
-                result.removed.append(
-                    f"pod {record.pod_namespace}/{record.pod_name} (vlan {record.vlan_id}) no longer exists"
-                )
-        leftovers = find_leftovers(records, snapshot_host(executor))
-        if not leftovers.empty:
-            executor.apply_teardown(leftovers)
-            result.removed += [f"link {name}" for name in leftovers.delete_links]
-            result.removed += [f"rule {rule.describe()}" for rule in leftovers.delete_rules]
-            result.removed += [f"route {route.describe()}" for route in leftovers.delete_routes]
-        snapshot = snapshot_host(executor)
-        for record in records:
-            inputs = inputs_from_record(record)
-            status = compare_pod(record, snapshot, inputs)
-            if status.missing:
-                repair = plan_repair(record, snapshot, plan_pod(inputs))
-                if not repair.empty:
-                    try:
-                        executor.apply_repair(repair)
-                        result.repaired += [
-                            f"{record.container_id}: {item}" for item in status.missing
-                        ]
-                        snapshot = snapshot_host(executor)
-                        status = compare_pod(record, snapshot, inputs)
-                    except Exception as exc:
-                        result.errors[record.container_id] = f"repair failed: {exc}"
-            result.statuses.append(status)
+                    result.errors[record.container_id] = f"repair failed: {exc}"
+        result.statuses.append(status)
     for line in result.removed:
         log.info("removed leftover: %s", line)
     return result

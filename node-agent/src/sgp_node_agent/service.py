@@ -3,14 +3,15 @@
 The plugin forwards each call here over a unix socket: parsing, the API lookup, the plan and
 the netlink work all run in this long-lived process, so a CNI call pays for one Python
 start-up of a stdlib-only client, not for importing pyroute2 and the kubernetes client.
-One lock serialises the node's netlink work (ADD, DEL, CHECK and the repair loop).
+All netlink work goes through ``serial`` (the daemon's single netlink thread), which also
+serialises ADD, DEL, CHECK and the repair pass on the node.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import errors
@@ -34,10 +35,10 @@ class CniService:
     trunk_interface: str = ""
     trunk_mac: str = ""
     annotation_timeout: float = 10.0
-    lock: threading.Lock | None = None
+    serial: Callable | None = None  # runs fn(*args) on the netlink thread; None = directly
 
     def __post_init__(self) -> None:
-        self.lock = self.lock or threading.Lock()
+        self.serial = self.serial or (lambda fn, *args: fn(*args))
         self.last_errors: dict[str, str] = {}
 
     def handle(self, request: dict) -> dict | None:
@@ -63,8 +64,7 @@ class CniService:
         branch = self.pods.wait_for_branch(
             args.pod_namespace, args.pod_name, args.pod_uid, self.annotation_timeout
         )
-        with self.lock:
-            record = self._plumb(args, conf, branch)
+        record = self.serial(self._plumb, args, conf, branch)
         self.last_errors.pop(args.container_id, None)
         return build_result(conf.cni_version, record)
 
@@ -152,22 +152,24 @@ class CniService:
     def delete(self, args: CniArgs, conf: NetConf) -> None:
         """Idempotent. Unknown containers and an empty CNI_NETNS succeed; host-side objects are
         still removed when the netns is already gone (they are keyed by name and IP)."""
-        with self.lock:
-            record = self.store.get(args.container_id)
-            target = (
-                record.target()
-                if record
-                else target_from_prev_result(conf.prev_result, args.container_id, args.ifname)
-            )
-            if target is None:
-                return
-            try:
-                self._tear_down(target)
-            except PlumbingError as exc:
-                self.last_errors[args.container_id] = str(exc)
-                raise errors.CniError(errors.OTHER, exc.step, str(exc.cause)) from exc
-            self.store.remove(args.container_id)
-            self.last_errors.pop(args.container_id, None)
+        self.serial(self._delete, args, conf)
+
+    def _delete(self, args: CniArgs, conf: NetConf) -> None:
+        record = self.store.get(args.container_id)
+        target = (
+            record.target()
+            if record
+            else target_from_prev_result(conf.prev_result, args.container_id, args.ifname)
+        )
+        if target is None:
+            return
+        try:
+            self._tear_down(target)
+        except PlumbingError as exc:
+            self.last_errors[args.container_id] = str(exc)
+            raise errors.CniError(errors.OTHER, exc.step, str(exc.cause)) from exc
+        self.store.remove(args.container_id)
+        self.last_errors.pop(args.container_id, None)
 
     def _tear_down(self, target: TeardownTarget):
         observed = self.executor.observe_branch(target)
@@ -185,8 +187,8 @@ class CniService:
             raise errors.CniError(
                 errors.UNKNOWN_CONTAINER, f"container {args.container_id} is not known here"
             )
-        with self.lock:
-            status = compare_pod(record, snapshot_host(self.executor), inputs_from_record(record))
+        snapshot = self.serial(snapshot_host, self.executor)
+        status = compare_pod(record, snapshot, inputs_from_record(record))
         if status.missing:
             raise errors.CniError(
                 errors.OTHER, "pod network is not as planned", "; ".join(status.missing)

@@ -1,0 +1,355 @@
+"""A node, a "VPC fabric" and two servers in network namespaces (reference vpc-cni-node §7).
+
+    pod netns --veth-- node: eth0 10.0.0.10/24 (primary ENI), eth1 (trunk, no IP)
+                              |eth0            |eth1
+                        fabric: f-eth0 10.0.0.1/24, f-trunk 10.0.1.1/24 (branch subnet),
+                                f-rds 10.0.2.1/24, f-inet 203.0.113.1/24
+                              |                |
+                        rds 10.0.2.10:5432     inet 203.0.113.10:8080 (off-VPC host)
+
+The fabric routes and enforces security groups statefully with nftables: packets from the node's
+primary ENI get mark 1 (node SG); packets on the trunk get the SG of their branch, looked up by
+source MAC (this kernel has no 802.1Q, so branches are told apart by MAC, not VLAN tag). RDS
+admits only the pod SG (mark 5). Every link lives inside the namespaces made here; names carry a
+random suffix, and ``down()`` deletes every namespace it created.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import threading
+
+from sgp_node_agent.netns import entered, open_netns, write_sysctl
+
+NODE_IP = "10.0.0.10"
+FABRIC_NODE_GW = "10.0.0.1"
+RDS_IP = "10.0.2.10"
+RDS_PORT = 5432
+INET_IP = "203.0.113.10"
+INET_PORT = 8080
+VPC_CIDR = "10.0.0.0/16"
+BRANCH_SUBNET = "10.0.1.0/24"
+POD_SG_MARK = 5
+NODE_SG_MARK = 1
+
+FABRIC_NFT = f"""
+table inet sg {{
+  map branch_sg {{ type ether_addr : mark; }}
+  counter dropped {{ }}
+  chain pre {{
+    type filter hook prerouting priority -150; policy accept;
+    iifname "f-eth0" meta mark set {NODE_SG_MARK}
+    iifname "f-trunk" meta mark set ether saddr map @branch_sg
+  }}
+  chain forward_sg {{
+    type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    ip daddr {RDS_IP} tcp dport {RDS_PORT} meta mark {POD_SG_MARK} accept
+    ip daddr {BRANCH_SUBNET} tcp dport 8080 meta mark {{ {NODE_SG_MARK}, {POD_SG_MARK} }} accept
+    ip daddr 10.0.0.0/24 accept
+    oifname "f-inet" accept
+    counter name dropped drop
+  }}
+}}
+"""
+
+
+def ns_path(netns: str) -> str:
+    """A namespace path from a name (``ip netns`` style) or a path."""
+    return netns if netns.startswith("/") else f"/var/run/netns/{netns}"
+
+
+def sh(*args: str, input: str | None = None, check: bool = True) -> str:
+    done = subprocess.run(list(args), input=input, text=True, capture_output=True, timeout=20)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+class Listener:
+    """A TCP server inside a namespace that answers each connection with the peer's address."""
+
+    def __init__(self, netns: str, ip: str, port: int) -> None:
+        fd = open_netns(ns_path(netns))
+        try:
+            with entered(fd):
+                self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            os.close(fd)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((ip, port))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, peer = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                try:
+                    conn.sendall(peer[0].encode() + b"\n")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def connect(netns: str, ip: str, port: int, timeout: float = 1.5) -> str | None:
+    """Connect from inside ``netns``; the address the server saw, or None on timeout/refusal."""
+    fd = open_netns(ns_path(netns))
+    try:
+        with entered(fd):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    finally:
+        os.close(fd)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((ip, port))
+        return sock.recv(64).decode().strip()
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def sysctl(netns: str, path: str, value: str) -> None:
+    fd = open_netns(ns_path(netns))
+    try:
+        with entered(fd):
+            write_sysctl(path, value, optional=False)
+    finally:
+        os.close(fd)
+
+
+class Lab:
+    def __init__(self) -> None:
+        tag = secrets.token_hex(3)
+        self.tag = tag
+        self.node = f"sgp{tag}-node"
+        self.fabric = f"sgp{tag}-fab"
+        self.rds = f"sgp{tag}-rds"
+        self.inet = f"sgp{tag}-inet"
+        self.namespaces: list[str] = []
+        self.listeners: list[Listener] = []
+
+    def netns_path(self, name: str) -> str:
+        return f"/var/run/netns/{name}"
+
+    def add_netns(self, name: str) -> str:
+        sh("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        sh("ip", "-n", name, "link", "set", "lo", "up")
+        return self.netns_path(name)
+
+    def pod_netns(self, short: str) -> str:
+        return self.add_netns(f"sgp{self.tag}-{short}")
+
+    def up(self) -> Lab:
+        for name in (self.node, self.fabric, self.rds, self.inet):
+            self.add_netns(name)
+        n, f = self.node, self.fabric
+        sh(
+            "ip",
+            "-n",
+            n,
+            "link",
+            "add",
+            "eth0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "f-eth0",
+            "netns",
+            f,
+        )
+        sh(
+            "ip",
+            "-n",
+            n,
+            "link",
+            "add",
+            "eth1",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "f-trunk",
+            "netns",
+            f,
+        )
+        sh(
+            "ip",
+            "-n",
+            f,
+            "link",
+            "add",
+            "f-rds",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            self.rds,
+        )
+        sh(
+            "ip",
+            "-n",
+            f,
+            "link",
+            "add",
+            "f-inet",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            self.inet,
+        )
+        for ns, link, cidr in (
+            (n, "eth0", f"{NODE_IP}/24"),
+            (f, "f-eth0", "10.0.0.1/24"),
+            (f, "f-trunk", "10.0.1.1/24"),
+            (f, "f-rds", "10.0.2.1/24"),
+            (f, "f-inet", "203.0.113.1/24"),
+            (self.rds, "eth0", f"{RDS_IP}/24"),
+            (self.inet, "eth0", f"{INET_IP}/24"),
+        ):
+            sh("ip", "-n", ns, "addr", "add", cidr, "dev", link)
+        for ns, link in (
+            (n, "eth0"),
+            (n, "eth1"),
+            (f, "f-eth0"),
+            (f, "f-trunk"),
+            (f, "f-rds"),
+            (f, "f-inet"),
+            (self.rds, "eth0"),
+            (self.inet, "eth0"),
+        ):
+            sh("ip", "-n", ns, "link", "set", link, "up")
+        sh("ip", "-n", n, "route", "add", "default", "via", FABRIC_NODE_GW)
+        sh("ip", "-n", self.rds, "route", "add", "default", "via", "10.0.2.1")
+        sh("ip", "-n", self.inet, "route", "add", "default", "via", "203.0.113.1")
+        sysctl(f, "net/ipv4/ip_forward", "1")
+        sysctl(n, "net/ipv4/ip_forward", "1")
+        sh("ip", "netns", "exec", f, "nft", "-f", "-", input=FABRIC_NFT)
+        self.listeners.append(Listener(self.rds, RDS_IP, RDS_PORT))
+        self.listeners.append(Listener(self.inet, INET_IP, INET_PORT))
+        return self
+
+    def link_mac(self, netns: str, link: str) -> str:
+        out = sh("ip", "-n", netns, "-o", "link", "show", link)
+        return out.split("link/ether ")[1].split()[0]
+
+    def register_branch(self, mac: str, ip: str, mark: int = POD_SG_MARK) -> None:
+        """What EC2 knows: the branch's IP→MAC (the VPC never ARPs) and its security group."""
+        sh(
+            "ip",
+            "-n",
+            self.fabric,
+            "neigh",
+            "replace",
+            ip,
+            "lladdr",
+            mac,
+            "dev",
+            "f-trunk",
+            "nud",
+            "permanent",
+        )
+        sh(
+            "ip",
+            "netns",
+            "exec",
+            self.fabric,
+            "nft",
+            "add",
+            "element",
+            "inet",
+            "sg",
+            "branch_sg",
+            f"{{ {mac} : {mark} }}",
+        )
+
+    def plain_pod(self, short: str, ip: str) -> str:
+        """An ordinary pod on the primary ENI (what the regular VPC CNI would plumb)."""
+        name = f"sgp{self.tag}-{short}"
+        self.add_netns(name)
+        host = f"veth{short}"[:15]
+        sh(
+            "ip",
+            "-n",
+            name,
+            "link",
+            "add",
+            "eth0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            host,
+            "netns",
+            self.node,
+        )
+        sh("ip", "-n", name, "addr", "add", f"{ip}/32", "dev", "eth0")
+        sh("ip", "-n", name, "link", "set", "eth0", "up")
+        sh("ip", "-n", self.node, "link", "set", host, "up")
+        sh("ip", "-n", name, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
+        sh("ip", "-n", name, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
+        sh(
+            "ip",
+            "-n",
+            name,
+            "neigh",
+            "add",
+            "169.254.1.1",
+            "lladdr",
+            self.link_mac(self.node, host),
+            "dev",
+            "eth0",
+            "nud",
+            "permanent",
+        )
+        sh("ip", "-n", self.node, "route", "add", f"{ip}/32", "dev", host, "scope", "link")
+        sh(
+            "ip",
+            "-n",
+            self.fabric,
+            "neigh",
+            "replace",
+            ip,
+            "lladdr",
+            self.link_mac(self.node, "eth0"),
+            "dev",
+            "f-eth0",
+            "nud",
+            "permanent",
+        )
+        return name
+
+    def dropped(self) -> int:
+        out = sh(
+            "ip", "netns", "exec", self.fabric, "nft", "list", "counter", "inet", "sg", "dropped"
+        )
+        return int(out.split("packets ")[1].split()[0])
+
+    def down(self) -> None:
+        for listener in self.listeners:
+            listener.close()
+        self.listeners.clear()
+        for name in reversed(self.namespaces):
+            sh("ip", "netns", "del", name, check=False)
+        self.namespaces.clear()
