@@ -88,9 +88,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         self.fallback["get /api/"] << self._serve_api
         for served in (*SERVED_RESOURCES, *self.extra_resources):
             self.serve(served)
-        namespaces = self._served["v1/namespaces"]
-        for name in INITIAL_NAMESPACES:
-            self._create(namespaces, None, {"metadata": {"name": name}})
+        self.reset()
 
     def serve(self, served: ServedResource) -> None:
         """Declare a resource for discovery, list, watch and writes."""
@@ -100,6 +98,16 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         info.verbs = {"get", "list", "watch", "create", "update", "patch", "delete"}
         info.shortnames = set(served.short_names)
         info.subresources = set(served.subresources)
+
+    def reset(self) -> None:
+        """Forget every object (back to the initial namespaces). Resource versions keep
+        counting up, and watches resuming from before the reset get 410 Gone."""
+        for key in list(self._objects):
+            del self._objects[key]
+        self._events.clear()
+        namespaces = self._served["v1/namespaces"]
+        for name in INITIAL_NAMESPACES:
+            self._create(namespaces, None, {"metadata": {"name": name}})
 
     @property
     def revision(self) -> int:
@@ -397,7 +405,10 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         cursor = since
         while True:
             async with self._changed:
-                pending = [e for e in self._events_after(cursor)]
+                if self._events and cursor < self._events[0].revision - 1:
+                    yield watching.gone_event(cursor, self._events[0].revision)
+                    return  # the watcher fell behind the log (or the stand-in was reset)
+                pending = self._events_after(cursor)
                 if not pending:
                     remaining = None if deadline is None else deadline - loop.time()
                     if remaining is not None and remaining <= 0:

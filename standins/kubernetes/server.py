@@ -79,6 +79,10 @@ class KubeStandin:
         future = asyncio.run_coroutine_threadsafe(in_loop(), self._loop)
         return future.result(timeout)
 
+    def reset(self) -> None:
+        """Forget every object; see :meth:`KubeApiEmulator.reset`."""
+        self.call(lambda emulator: emulator.reset())
+
     def __enter__(self) -> KubeStandin:
         return self.start()
 
