@@ -6,6 +6,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", include("apps.core.api.urls")),
+    path("", include("apps.accounts.urls")),
     path("", include("apps.webhooks.urls")),
     path("", include("apps.core.urls")),
 ]

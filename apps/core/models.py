@@ -37,3 +37,36 @@ class ChangeLoggedModel(models.Model):
         """(cluster name, namespace) that scope who may read this object's changes."""
         cluster = getattr(self, "cluster", None)
         return (getattr(cluster, "name", "") or "", getattr(self, "namespace", "") or "")
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` and the response it got, replayed on a retry.
+
+    Keys are per user and expire (settings.SGPADMIN_IDEMPOTENCY_TTL_SECONDS, default a day).
+    ``fingerprint`` covers the method, the path and the canonical body, so the same key
+    with a different request is refused instead of silently replaying the wrong answer.
+    """
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-created",)
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
+
+
+# Background jobs (apps.core.jobs): defined there, registered with the core app here.
+from .jobs.models import Job, JobLogEntry  # noqa: E402, F401

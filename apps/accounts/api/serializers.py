@@ -1,0 +1,68 @@
+"""API tokens as their owner sees them; the secret appears once, in the create response."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.core.api.fields import ScopedSlugRelatedField, StrictCharField
+from apps.core.api.serializers import StrictModelSerializer
+from apps.inventory.models import Cluster
+
+from ..models import APIToken
+from ..scoping import user_can
+
+
+class APITokenSerializer(StrictModelSerializer):
+    allowed_cidrs = serializers.ListField(
+        child=StrictCharField(max_length=49), required=False, max_length=100,
+        help_text="Networks the token may be used from (empty: anywhere).",
+    )
+    cluster = ScopedSlugRelatedField(
+        slug_field="name", queryset=Cluster.objects.all(), required=False, allow_null=True,
+        help_text="Node tokens only: the node's cluster.",
+    )
+
+    class Meta:
+        model = APIToken
+        fields = [
+            "id", "key_prefix", "description", "write_enabled", "enabled", "expires",
+            "allowed_cidrs", "cluster", "node_name", "last_used", "created",
+        ]
+        read_only_fields = ["key_prefix", "enabled", "last_used", "created"]
+
+    def validate_expires(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("The expiry must be in the future.")
+        return value
+
+    def validate(self, attrs):
+        node_name, cluster = attrs.get("node_name", ""), attrs.get("cluster")
+        if node_name and cluster is None:
+            raise serializers.ValidationError({"cluster": ["A node token needs its cluster."]})
+        if cluster is not None and not node_name:
+            raise serializers.ValidationError({"node_name": ["A cluster is set only for a node token."]})
+        if node_name and not user_can(self.context["request"].user, "admin", cluster.name):
+            raise serializers.ValidationError(
+                {"node_name": [f"Only an admin of cluster {cluster.name} may issue node tokens."]}
+            )
+        token = APIToken(**{k: v for k, v in attrs.items()})
+        token.clean()
+        return attrs
+
+    def create(self, validated_data):
+        token, secret = APIToken.issue(self.context["request"].user, **validated_data)
+        token.secret = secret
+        return token
+
+
+class IssuedAPITokenSerializer(APITokenSerializer):
+    secret = serializers.SerializerMethodField(
+        help_text="The token itself: send it as 'Authorization: Bearer <secret>'. Shown only now."
+    )
+
+    class Meta(APITokenSerializer.Meta):
+        fields = [*APITokenSerializer.Meta.fields, "secret"]
+
+    def get_secret(self, token) -> str:
+        return getattr(token, "secret", "")

@@ -1,0 +1,97 @@
+"""``Idempotency-Key`` on POST: a retried request gets the stored response back.
+
+Same key and same request (method, path, canonical body) → the first response is
+replayed with ``Idempotent-Replayed: true``; same key with a different request → 422.
+Only responses below 500 are stored; a request that raised (a validation error, say) is
+not stored, so a corrected retry may reuse its key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from apps.core.models import IdempotencyKey
+
+from .exceptions import Conflict, UnprocessableRequest
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADERS = ("ETag", "Location", "Warning")
+
+
+def ttl() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "SGPADMIN_IDEMPOTENCY_TTL_SECONDS", 86400)))
+
+
+def fingerprint(request) -> str:
+    try:
+        body = json.dumps(request.data, sort_keys=True, default=str)
+    except (TypeError, ValueError):  # pragma: no cover - parsers only produce JSON types
+        body = repr(request.data)
+    material = f"{request.method}\n{request.path}\n{body}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _replay(stored: IdempotencyKey) -> Response:
+    headers = dict(stored.response_headers or {})
+    headers["Idempotent-Replayed"] = "true"
+    return Response(stored.response_body, status=stored.status_code, headers=headers)
+
+
+def idempotent(handler):
+    """Wrap a POST handler of a viewset so that ``Idempotency-Key`` is honoured."""
+
+    @functools.wraps(handler)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(self, request, *args, **kwargs)
+        if not key.strip() or len(key) > MAX_KEY_LENGTH:
+            raise exceptions.ValidationError(
+                {HEADER: [f"An idempotency key is 1 to {MAX_KEY_LENGTH} characters."]}
+            )
+        now = timezone.now()
+        IdempotencyKey.objects.filter(user=request.user, key=key, expires__lte=now).delete()
+        request_fingerprint = fingerprint(request)
+        stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if stored is not None:
+            if stored.fingerprint != request_fingerprint:
+                raise UnprocessableRequest(
+                    f"The Idempotency-Key {key!r} was already used for a different request; "
+                    "use a new key for a new request."
+                )
+            return _replay(stored)
+        try:
+            with transaction.atomic():
+                response = handler(self, request, *args, **kwargs)
+                if response.status_code < 500:
+                    with transaction.atomic():
+                        IdempotencyKey.objects.create(
+                            user=request.user,
+                            key=key,
+                            fingerprint=request_fingerprint,
+                            status_code=response.status_code,
+                            response_body=response.data,
+                            response_headers={
+                                h: response[h] for h in REPLAYED_HEADERS if h in response
+                            },
+                            expires=now + ttl(),
+                        )
+        except IntegrityError as exc:
+            if not IdempotencyKey.objects.filter(user=request.user, key=key).exists():
+                raise
+            raise Conflict(
+                f"A request with the Idempotency-Key {key!r} is already being processed."
+            ) from exc
+        return response
+
+    return wrapper
