@@ -58,11 +58,14 @@ def groups_for_pod(
         needing = [name for name in needs_service_account(policies) if name in deciding]
         if needing:
             names = ", ".join(f'"{name}"' for name in needing)
-            noun = "SecurityGroupPolicy" if len(needing) == 1 else "SecurityGroupPolicies"
+            one = len(needing) == 1
+            noun, verb = (
+                ("SecurityGroupPolicy", "selects") if one else ("SecurityGroupPolicies", "select")
+            )
             return Lookup(
                 error=(
                     f'serviceaccount "{service_account}" not found in namespace "{namespace}"; '
-                    f"{noun} {names} select pods by serviceAccountSelector"
+                    f"{noun} {names} {verb} pods by serviceAccountSelector"
                 )
             )
     result = security_groups_for_pod(policies, pod_labels, sa_labels)
