@@ -59,5 +59,7 @@ def restrict_queryset(
             # A namespace-scoped role may look at cluster-wide objects (nodes, groups)
             # of its cluster, but never change them.
             continue
+        if not clause:
+            return queryset  # an unscoped binding: every row (Q() | ... would drop it)
         condition |= clause
     return queryset.filter(condition)

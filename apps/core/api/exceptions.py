@@ -21,6 +21,10 @@ class PreconditionFailed(exceptions.APIException):
     default_detail = "The object changed since you read it (If-Match does not match its ETag)."
     default_code = "precondition_failed"
 
+    def __init__(self, detail=None, code=None, etag: str | None = None):
+        super().__init__(detail, code)
+        self.etag = etag  # the current ETag, returned so the client can re-read and retry
+
 
 class PreconditionRequired(exceptions.APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
@@ -55,6 +59,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, PreconditionFailed) and exc.etag:
+        response["ETag"] = exc.etag
     if isinstance(response.data, list):
         response.data = {"non_field_errors": response.data}
     return response

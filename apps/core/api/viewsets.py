@@ -103,7 +103,8 @@ class ScopedViewSetMixin:
         if not if_match_satisfied(self.request.headers.get("If-Match"), current):
             raise PreconditionFailed(
                 f"The object changed since you read it: its ETag is now {current}. "
-                "Read it again and retry."
+                "Read it again and retry.",
+                etag=current,
             )
 
     def apply_change_note(self, serializer) -> None:
