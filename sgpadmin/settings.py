@@ -165,6 +165,13 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
+# Policy sync to the clusters: push each change when it commits (off in unit tests, which
+# call the sync directly), and what to do with an out-of-band edit: restore or adopt.
+SGPADMIN_SYNC_POLICIES_ON_SAVE = env_bool("SGPADMIN_SYNC_POLICIES_ON_SAVE", MODE != "test")
+SGPADMIN_POLICY_DRIFT_MODE = env_str("SGPADMIN_POLICY_DRIFT_MODE", "restore")
+if SGPADMIN_POLICY_DRIFT_MODE not in {"restore", "adopt"}:
+    raise ConfigurationError("SGPADMIN_POLICY_DRIFT_MODE must be restore or adopt")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
