@@ -1,0 +1,200 @@
+"""Pod attach (reference §4.2): from a scheduled pod to its annotated branch ENI.
+
+The decisions are the core's (:mod:`apps.controller.core.pod_plan`); this module loads the
+pod, node, trunk, policies and branches, runs the steps through the ports and records rows.
+Throttling and 5xx errors propagate unchanged (the task retries them, with no pod event);
+any other failure discards what the attempt created and emits upstream's event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from kubernetes.client.exceptions import ApiException
+
+from apps.controller.branch_lifecycle import (
+    Reservation,
+    discard_branch,
+    ensure_branch,
+    reserve_vlan,
+    start_cooldown,
+)
+from apps.controller.cluster_objects import pod_facts
+from apps.controller.core.annotation import render_annotation
+from apps.controller.core.constants import POD_ENI
+from apps.controller.core.groups import select_groups
+from apps.controller.core.model import Event, EventType
+from apps.controller.core.pod_plan import (
+    AtCapacity,
+    Ignore,
+    NodeStatus,
+    Release,
+    Requeue,
+    triage_pod,
+)
+from apps.controller.locks import pod_lock
+from apps.controller.node_reconcile import ec2_port_for
+from apps.controller.ports.cluster import ClusterPort, PodChanged
+from apps.controller.ports.ec2 import is_retryable
+from apps.core.context import ChangeContext, change_scope
+from apps.inventory.models import (
+    Attachment,
+    BranchENI,
+    BranchENIState,
+    Cluster,
+    Node,
+    Pod,
+    ServiceAccount,
+)
+from apps.policies.models import Policy
+
+log = logging.getLogger(__name__)
+ANNOTATE_CONFLICT_RETRIES = 4
+
+
+@dataclass(frozen=True)
+class PodOutcome:
+    result: str  # attached, ignored, requeue, release, busy, gone
+    detail: str = ""
+    requeue_after: float | None = None
+
+
+def _node_status(cluster: Cluster, node_name: str):
+    node = Node.objects.filter(cluster=cluster, name=node_name, deleted_at__isnull=True).first()
+    if node is None:
+        return None, None, None
+    trunk = getattr(node, "trunk", None) if node.managed else None
+    return node, trunk, NodeStatus(True, node.managed, trunk is not None, node.branch_capacity)
+
+
+def _emit(port: ClusterPort, pod: dict, event: Event) -> None:
+    try:
+        port.emit_event("Pod", pod, event)
+    except Exception:
+        log.warning("could not record pod event %s", event.reason, exc_info=True)
+
+
+def _groups(cluster: Cluster, facts, node: Node):
+    policies = [p.as_view() for p in Policy.objects.filter(cluster=cluster,
+                                                            namespace=facts.namespace)]
+    account = ServiceAccount.objects.filter(cluster=cluster, namespace=facts.namespace,
+                                            name=facts.service_account_name).first()
+    return select_groups(policies, facts.labels, account.labels if account else None,
+                         node.security_group_ids)
+
+
+def _annotate(port: ClusterPort, live: dict, value: str) -> dict:
+    """Patch the annotation onto this pod UID, re-reading on a version conflict."""
+    meta = live["metadata"]
+    uid = meta["uid"]
+    for _ in range(ANNOTATE_CONFLICT_RETRIES):
+        try:
+            return port.annotate_pod(meta["namespace"], meta["name"], uid,
+                                     meta.get("resourceVersion", ""), POD_ENI, value)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        current = port.get_pod(meta["namespace"], meta["name"])
+        if current is None or current["metadata"].get("uid") != uid:
+            raise PodChanged(f"pod {meta['namespace']}/{meta['name']} was re-created or deleted")
+        meta = current["metadata"]
+    raise PodChanged("the pod kept changing while being annotated")
+
+
+def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> PodOutcome:
+    with change_scope(context=ChangeContext.WORKER, actor_name="controller"):
+        cached = Pod.objects.filter(cluster=cluster, namespace=namespace, name=name,
+                                    deleted_at__isnull=True).first()
+        if cached is not None and cached.pod_eni_annotation and (not uid or cached.uid == uid):
+            return PodOutcome("ignored", "already annotated (cache)")
+        port = ClusterPort(cluster)
+        live = port.get_pod(namespace, name)
+        if live is None or (uid and live["metadata"].get("uid") != uid):
+            if uid:
+                start_cooldown(cluster, uid)
+            return PodOutcome("gone", "pod deleted or re-created")
+        facts = pod_facts(live)
+        node, trunk, status = _node_status(cluster, facts.node_name)
+        decision = triage_pod(facts, status)
+        if isinstance(decision, Ignore):
+            return PodOutcome("ignored", decision.reason)
+        if isinstance(decision, Requeue):
+            return PodOutcome("requeue", decision.reason, decision.after_seconds)
+        if isinstance(decision, Release):
+            start_cooldown(cluster, facts.uid)
+            return PodOutcome("release", decision.reason)
+        with pod_lock(cluster.pk, facts.uid) as owned:
+            if not owned:
+                return PodOutcome("busy", "another worker is attaching this pod", 1.0)
+            return _attach_locked(cluster, port, node, trunk, facts)
+
+
+def _attach_locked(cluster, port, node, trunk, facts) -> PodOutcome:
+    live = port.get_pod(facts.namespace, facts.name)  # fresh, now that we own the pod
+    if live is None or live["metadata"].get("uid") != facts.uid:
+        return PodOutcome("gone", "pod deleted or re-created")
+    if POD_ENI in (live["metadata"].get("annotations") or {}):
+        done = BranchENI.objects.filter(cluster=cluster, pod_uid=facts.uid,
+                                        state=BranchENIState.ATTACHED).first()
+        if done is not None:  # annotated before a crash, rows not yet written: write them
+            _record(cluster, facts, done, live["metadata"]["annotations"][POD_ENI])
+        return PodOutcome("ignored", "already annotated (API server)")
+    selection = _groups(cluster, facts, node)
+    reservation = reserve_vlan(cluster, node, trunk, facts, list(selection.group_ids))
+    if isinstance(reservation, AtCapacity):
+        return PodOutcome("requeue", "trunk at capacity", reservation.after_seconds)
+    if not reservation.resumed:
+        _emit(port, live, selection.event)
+    ec2 = ec2_port_for(cluster)
+    branch = reservation.branch
+    try:
+        details = ensure_branch(ec2, cluster, node, trunk, reservation)
+    except Exception as exc:
+        if is_retryable(exc):
+            raise  # the reservation stays and the retry resumes it
+        discard_branch(ec2, branch, trunk, f"allocation failed: {exc}")
+        _emit(port, live, Event(EventType.WARNING, "BranchAllocationFailed",
+                                f"failed to allocate branch ENI to pod: {exc}"))
+        raise
+    value = render_annotation([details])
+    try:
+        _annotate(port, live, value)
+    except Exception as exc:
+        if isinstance(exc, ApiException) and exc.status >= 500:
+            raise  # API server trouble: keep the attached branch, the retry annotates it
+        discard_branch(ec2, branch, trunk, f"annotation failed: {exc}")
+        _emit(port, live, Event(EventType.WARNING, "BranchENIAnnotationFailed",
+                                f"failed to annotate pod with branch ENI details: {exc}"))
+        if isinstance(exc, PodChanged):
+            return PodOutcome("gone", str(exc))
+        raise
+    _record(cluster, facts, branch, value)
+    _emit(port, live, Event(EventType.NORMAL, "ResourceAllocated",
+                            f"Allocated {value} to the pod"))
+    return PodOutcome("attached", branch.eni_id)
+
+
+def _record(cluster, facts, branch: BranchENI, value: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Pod.objects.update_or_create(
+            cluster=cluster, uid=facts.uid,
+            defaults={"namespace": facts.namespace, "name": facts.name,
+                      "node_name": facts.node_name, "phase": facts.phase,
+                      "service_account_name": facts.service_account_name,
+                      "labels": facts.labels, "requests_pod_eni": True,
+                      "pod_eni_annotation": json.loads(value)})
+        Attachment.objects.get_or_create(
+            eni_id=branch.eni_id, until=None,
+            defaults={"cluster": cluster, "branch": branch, "node_name": branch.node_name,
+                      "pod_uid": facts.uid, "pod_namespace": facts.namespace,
+                      "pod_name": facts.name, "private_ip": branch.private_ip,
+                      "mac": branch.mac, "vlan_id": branch.vlan_id,
+                      "security_group_ids": branch.security_group_ids, "since": now})
+
+
+__all__ = ["PodOutcome", "Reservation", "attach_pod"]

@@ -1,0 +1,91 @@
+"""Celery tasks of the controller: thin wrappers that load the cluster, run a reconcile and
+turn its outcome into a requeue or a retry.
+
+- ``acks_late`` (settings): a worker killed mid-task leaves the message to be redelivered;
+  every step is idempotent (see :mod:`apps.controller.branch_lifecycle`), so it resumes.
+- Throttling, 5xx and connection errors: retried with capped exponential backoff and full
+  jitter, no pod event, up to ``EC2_RETRIES`` times.
+- Other errors: retried up to ``ERROR_RETRIES`` times (upstream's workqueue limit).
+- A "requeue" outcome (node not ready, trunk full, pod busy) schedules a fresh task after the
+  given delay; it is not a retry and does not count against the limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+from celery import shared_task
+
+from apps.controller.node_reconcile import reconcile_node
+from apps.controller.pod_attach import attach_pod
+from apps.controller.ports.ec2 import is_retryable
+from apps.core.metrics import RECONCILE_SECONDS, RECONCILE_TOTAL
+from apps.inventory.models import Cluster
+
+log = logging.getLogger(__name__)
+EC2_RETRIES = 10
+ERROR_RETRIES = 5
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 60.0
+
+
+def backoff(retries: int) -> float:
+    """Capped exponential backoff with full jitter."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** retries))
+
+
+def _retry(task, exc: Exception):
+    limit = EC2_RETRIES if is_retryable(exc) else ERROR_RETRIES
+    if task.request.retries >= limit:
+        raise exc
+    raise task.retry(exc=exc, countdown=backoff(task.request.retries), max_retries=limit)
+
+
+@shared_task(bind=True, name="controller.reconcile_node", acks_late=True)
+def reconcile_node_task(self, cluster_id: int, node_name: str) -> str:
+    started = time.perf_counter()
+    cluster = Cluster.objects.get(pk=cluster_id)
+    try:
+        outcome = reconcile_node(cluster, node_name)
+    except Exception as exc:
+        RECONCILE_TOTAL.labels("node", "error").inc()
+        _retry(self, exc)
+    RECONCILE_SECONDS.labels("node").observe(time.perf_counter() - started)
+    RECONCILE_TOTAL.labels("node", "managed" if outcome.managed else "unmanaged").inc()
+    if outcome.busy:
+        reconcile_node_task.apply_async((cluster_id, node_name), countdown=1.0)
+    elif outcome.managed:
+        enqueue_pods_of_node(cluster, node_name)
+    return outcome.note
+
+
+@shared_task(bind=True, name="controller.attach_pod", acks_late=True)
+def attach_pod_task(self, cluster_id: int, namespace: str, name: str, uid: str = "") -> str:
+    started = time.perf_counter()
+    cluster = Cluster.objects.get(pk=cluster_id)
+    try:
+        outcome = attach_pod(cluster, namespace, name, uid)
+    except Exception as exc:
+        RECONCILE_TOTAL.labels("pod", "error").inc()
+        _retry(self, exc)
+    RECONCILE_SECONDS.labels("pod").observe(time.perf_counter() - started)
+    RECONCILE_TOTAL.labels("pod", outcome.result).inc()
+    if outcome.requeue_after is not None:
+        attach_pod_task.apply_async((cluster_id, namespace, name, uid),
+                                    countdown=outcome.requeue_after)
+    return f"{outcome.result}: {outcome.detail}"
+
+
+def enqueue_pods_of_node(cluster: Cluster, node_name: str) -> int:
+    """Ask for an attach of every pod on the node that requests a branch and has none."""
+    from apps.inventory.models import Pod
+
+    pods = Pod.objects.filter(cluster=cluster, node_name=node_name, requests_pod_eni=True,
+                              pod_eni_annotation__isnull=True, deleted_at__isnull=True)
+    count = 0
+    for namespace, name, uid in pods.values_list("namespace", "name", "uid"):
+        attach_pod_task.delay(cluster.pk, namespace, name, uid)
+        count += 1
+    return count
