@@ -35,9 +35,7 @@ def test_standard_rules_and_main_route_are_removed_even_for_a_strict_record():
 def test_vlan_reused_by_a_new_pod_with_another_branch_mac_is_left_alone():
     new_veth = "vlanaaaaaaaaaaa"
     live_rules = (Rule(10, 106, iifname="vlan.eth.6"), Rule(10, 106, iifname=new_veth))
-    observed = ObservedBranch(
-        "02:00:00:00:99:99", None, (*live_rules, Rule(10, 106, iifname=VETH))
-    )
+    observed = ObservedBranch("02:00:00:00:99:99", None, (*live_rules, Rule(10, 106, iifname=VETH)))
     plan = plan_teardown(TARGET, observed, Claims())
     assert "vlan.eth.6" not in plan.delete_links
     assert plan.delete_rules == (Rule(10, 106, iifname=VETH),)  # only our own, dangling rule

@@ -1,0 +1,95 @@
+import json
+import threading
+
+import pytest
+from kube_emulator import EmulatedKubernetes
+from sgp_node_agent import errors
+from sgp_node_agent.kube import PodSource
+
+ANNOTATION = json.dumps(
+    [
+        {
+            "eniId": "eni-1",
+            "ifAddress": "02:00:00:00:05:05",
+            "privateIp": "10.0.1.20",
+            "ipv6Addr": "",
+            "vlanID": 5,
+            "subnetCidr": "10.0.1.0/24",
+            "subnetV6Cidr": "",
+            "AssociationId": "assoc-1",
+        }
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def kube():
+    emulator = EmulatedKubernetes().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def pods(kube):
+    return PodSource(kube.api_client())
+
+
+def test_branch_eni_is_read_from_the_annotation(kube, pods):
+    kube.create_pod("ns-a", "green", "node-1", ANNOTATION, uid="u-green")
+    branch = pods.wait_for_branch("ns-a", "green", "u-green", timeout=1)
+    assert (branch.vlan_id, branch.mac, branch.ip, branch.gateway) == (
+        5,
+        "02:00:00:00:05:05",
+        "10.0.1.20",
+        "10.0.1.1",
+    )
+
+
+def test_plugin_waits_for_the_annotation_while_the_controller_writes_it(kube, pods):
+    kube.create_pod("ns-a", "late", "node-1", None, uid="u-late")
+    timer = threading.Timer(0.4, kube.annotate_pod, ("ns-a", "late", ANNOTATION))
+    timer.start()
+    try:
+        assert pods.wait_for_branch("ns-a", "late", "u-late", timeout=5).vlan_id == 5
+    finally:
+        timer.cancel()
+
+
+def test_missing_annotation_times_out_with_try_again_later(kube, pods):
+    kube.create_pod("ns-a", "never", "node-1", None)
+    with pytest.raises(errors.CniError) as caught:
+        pods.wait_for_branch("ns-a", "never", "", timeout=0.5)
+    assert caught.value.code == errors.TRY_AGAIN_LATER
+    assert "not written yet" in caught.value.details
+
+
+def test_unknown_pod_times_out_too(pods):
+    with pytest.raises(errors.CniError) as caught:
+        pods.wait_for_branch("ns-a", "ghost", "", timeout=0.3)
+    assert caught.value.code == errors.TRY_AGAIN_LATER
+
+
+def test_pod_uid_mismatch_fails_at_once(kube, pods):
+    kube.create_pod("ns-b", "green", "node-1", ANNOTATION, uid="u-new")
+    with pytest.raises(errors.CniError, match="has UID u-new"):
+        pods.wait_for_branch("ns-b", "green", "u-old", timeout=5)
+
+
+def test_pod_that_does_not_request_a_branch_fails_at_once(kube, pods):
+    kube.create_pod("ns-b", "plain", "node-1", None, requests_pod_eni=False)
+    with pytest.raises(errors.CniError, match="does not request"):
+        pods.wait_for_branch("ns-b", "plain", "", timeout=5)
+
+
+def test_broken_annotation_is_reported_not_retried(kube, pods):
+    kube.create_pod("ns-b", "broken", "node-1", json.dumps([{"vlanId": 0}]))
+    with pytest.raises(errors.CniError) as caught:
+        pods.wait_for_branch("ns-b", "broken", "", timeout=5)
+    assert caught.value.code == errors.OTHER and "outside 1..4094" in caught.value.details
+
+
+def test_pods_on_node_are_filtered_by_node_name(kube, pods):
+    kube.create_pod("ns-c", "here", "node-x", None)
+    kube.create_pod("ns-c", "there", "node-y", None)
+    names = {p["metadata"]["name"] for p in pods.pods_on_node("node-x")}
+    assert names == {"here"}

@@ -1,0 +1,116 @@
+from node_factories import record
+from sgp_node_agent.model import Route, Rule
+from sgp_node_agent.observe import LinkState
+from sgp_node_agent.plan import plan_pod
+from sgp_node_agent.reconcile import (
+    HostSnapshot,
+    compare_pod,
+    find_leftovers,
+    inputs_from_record,
+    plan_repair,
+    stale_records,
+)
+
+
+def healthy_snapshot(*records, extra_links=(), extra_rules=(), extra_routes=()):
+    links, rules, routes = {}, [], []
+    for index, rec in enumerate(records):
+        plan = plan_pod(inputs_from_record(rec))
+        links[plan.branch_link.name] = LinkState(
+            plan.branch_link.name, 10 + index, rec.branch_mac, True, "vlan"
+        )
+        links[plan.host_veth] = LinkState(
+            plan.host_veth, 50 + index, rec.host_veth_mac, True, "veth"
+        )
+        rules += plan.rules
+        routes += plan.host_routes
+    for link in extra_links:
+        links[link.name] = link
+    return HostSnapshot(links, (*rules, *extra_rules), (*routes, *extra_routes))
+
+
+def test_a_fully_plumbed_pod_compares_clean():
+    for mode in ("strict", "standard"):
+        rec = record(mode=mode)
+        status = compare_pod(rec, healthy_snapshot(rec), inputs_from_record(rec))
+        assert (status.link_up, status.host_veth_up, status.rules_ok, status.routes_ok) == (
+            True,
+            True,
+            True,
+            True,
+        )
+        assert status.missing == ()
+
+
+def test_missing_rule_route_and_down_link_are_named():
+    rec = record()
+    snap = healthy_snapshot(rec)
+    plan = plan_pod(inputs_from_record(rec))
+    links = dict(snap.links)
+    links["vlan.eth.7"] = LinkState("vlan.eth.7", 10, rec.branch_mac, False, "vlan")
+    broken = HostSnapshot(links, snap.rules[1:], snap.routes[1:])
+    status = compare_pod(rec, broken, inputs_from_record(rec))
+    assert not status.link_up and not status.rules_ok and not status.routes_ok
+    assert "link vlan.eth.7 is down" in status.missing
+    assert f"rule {plan.rules[0].describe()} is missing" in status.missing
+    assert f"route {plan.table_routes[0].describe()} is missing" in status.missing
+
+
+def test_branch_link_with_a_foreign_mac_is_not_ours():
+    rec = record()
+    snap = healthy_snapshot(rec)
+    links = dict(snap.links)
+    links["vlan.eth.7"] = LinkState("vlan.eth.7", 10, "02:99:99:99:99:99", True, "vlan")
+    status = compare_pod(rec, HostSnapshot(links, snap.rules, snap.routes), inputs_from_record(rec))
+    assert not status.link_up
+    assert any("has MAC" in item for item in status.missing)
+
+
+def test_repair_restores_host_side_objects_but_not_without_the_host_veth():
+    rec = record()
+    snap = healthy_snapshot(rec)
+    plan = plan_pod(inputs_from_record(rec))
+    without_link = dict(snap.links)
+    del without_link["vlan.eth.7"]
+    repair = plan_repair(rec, HostSnapshot(without_link, snap.rules[:1], ()), plan)
+    assert repair.recreate_link == plan.branch_link
+    assert repair.set_up == ("vlan.eth.7",)
+    assert repair.routes == plan.host_routes
+    assert repair.rules == plan.rules[1:]
+    assert plan_repair(rec, snap, plan).empty
+    without_veth = dict(snap.links)
+    del without_veth[plan.host_veth]
+    assert plan_repair(rec, HostSnapshot(without_veth, (), ()), plan).empty
+
+
+def test_records_of_pods_that_are_gone_are_stale():
+    alive, gone = record("a", uid="u-a"), record("b", uid="u-b", vlan_id=8, name="blue")
+    assert stale_records([alive, gone], {"u-a"}) == [gone]
+
+
+def test_leftovers_are_only_what_no_record_accounts_for():
+    live = record("a", mode="standard")
+    stray_link = LinkState("vlan.eth.9", 90, "02:00:00:00:09:09", True, "vlan")
+    stray_rules = (
+        Rule(10, 109, iifname="vlan.eth.9"),
+        Rule(1536, 109, src="10.9.9.9/32"),
+        Rule(512, 254, dst="10.9.9.9/32"),
+    )
+    untouchable = (
+        Rule(512, 254, dst="10.0.0.21/32"),  # an ordinary pod of the regular CNI
+        Rule(1536, 2, src="10.0.0.22/32"),  # secondary-ENI table of the regular CNI
+        Rule(1024, 254, fwmark=0x80, fwmask=0x80),
+        Rule(0, 255),
+    )
+    stray_route = Route(109, "0.0.0.0/0", "vlan.eth.9", gateway="10.9.9.1")
+    snap = healthy_snapshot(
+        live,
+        extra_links=(stray_link, LinkState("eth0", 2, "02:aa:aa:aa:aa:aa", True, "veth")),
+        extra_rules=stray_rules + untouchable,
+        extra_routes=(stray_route, Route(254, "0.0.0.0/0", "eth0", gateway="10.0.0.1")),
+    )
+    leftovers = find_leftovers([live], snap)
+    assert leftovers.delete_links == ("vlan.eth.9",)
+    assert set(leftovers.delete_rules) == set(stray_rules)
+    assert leftovers.delete_routes == (stray_route,)
+    assert find_leftovers([live], healthy_snapshot(live)).empty

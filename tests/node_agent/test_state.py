@@ -1,0 +1,46 @@
+from dataclasses import replace
+
+from node_factories import record
+from sgp_node_agent.state import RecordStore, claims_of_others, hand_over
+
+
+def test_records_round_trip_through_the_store(tmp_path):
+    store = RecordStore(tmp_path / "pods")
+    rec = record("c1")
+    store.put(rec)
+    assert store.get("c1") == rec
+    assert store.all() == [rec]
+    store.remove("c1")
+    store.remove("c1")
+    assert store.get("c1") is None and store.all() == []
+
+
+def test_container_ids_must_be_safe_file_names(tmp_path):
+    store = RecordStore(tmp_path)
+    try:
+        store.get("../etc/passwd")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a path-like container id was accepted")
+
+
+def test_claims_exclude_the_asking_container_and_released_claims():
+    old = record("old", vlan_id=6, ip="192.168.120.6")
+    new = record("new", vlan_id=7, ip="192.168.120.7", name="blue")
+    released = replace(
+        record("gone", vlan_id=8, ip="192.168.120.8", name="red"), released=("vlan", "ip")
+    )
+    claims = claims_of_others([old, new, released], "old")
+    assert claims.vlan_ids == {7}
+    assert claims.pod_ips == {"192.168.120.7"}
+    assert claims.host_veths == {new.host_veth, released.host_veth}
+
+
+def test_a_newer_pod_takes_over_the_claims_it_shares_with_older_records():
+    old = record("old", vlan_id=6, ip="192.168.120.6")
+    unrelated = record("other", vlan_id=9, ip="192.168.120.9", name="blue")
+    newer = record("new", vlan_id=6, ip="192.168.120.50")
+    changed = hand_over([old, unrelated, newer], newer)
+    assert changed == [replace(old, released=("host_veth", "vlan"))]
+    assert claims_of_others([*changed, unrelated, newer], "new").vlan_ids == {9}
