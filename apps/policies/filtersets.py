@@ -22,7 +22,8 @@ class PolicyFilterSet(filters.FilterSet):
         fields = ["namespace", "name", "origin"]
 
     def filter_group_id(self, queryset, name, value):
-        return queryset.referencing_group(value)
+        matching = queryset.select_related(None).referencing_group(value)
+        return queryset.filter(pk__in=matching.values("pk"))
 
     def search(self, queryset, name, value):
         return queryset.filter(

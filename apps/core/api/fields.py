@@ -69,7 +69,7 @@ class ScopedSlugRelatedField(SlugRelatedField):
 
     default_error_messages = {
         **SlugRelatedField.default_error_messages,
-        "does_not_exist": "No {slug_name} {value!r} that you can see.",
+        "does_not_exist": "Nothing named {value!r} that you can see.",
         "invalid": "Expected a string.",
     }
 

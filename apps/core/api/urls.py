@@ -12,6 +12,7 @@ from django.urls import include, path
 
 API_MODULES = [
     "apps.policies.api.urls",
+    "apps.inventory.api.report_urls",
     "apps.inventory.api.urls",
     "apps.audit.api.urls",
     "apps.accounts.api.urls",

@@ -1,16 +1,15 @@
-"""Importing SecurityGroupPolicy manifests: all documents or none, errors per document."""
+"""The import endpoint's work: parse, check scope per document, then import all or none."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from apps.accounts.scoping import user_can
 from apps.core.context import set_change_message
 
 from ..models import Origin, Policy
-from ..yaml_io import DocumentError, ParsedPolicy, parse_manifests
+from ..services import import_policies
+from ..yaml_io import DocumentError, parse_manifests
 
 
 @dataclass
@@ -23,18 +22,20 @@ class ImportOutcome:
 
 
 def import_manifests(user, cluster, text: str, message: str = "", ticket_ref: str = "") -> ImportOutcome:
-    """Create or update every policy in ``text`` in ``cluster``; nothing when any fails.
+    """Create or update every policy of ``text`` in ``cluster``; nothing if any is refused.
 
-    A policy that exists (same namespace and name) is updated when its spec differs.
+    A document is refused when it is invalid (see :func:`parse_manifests`) or when the
+    user's roles do not allow adding or changing policies in its namespace.
     """
     parsed, errors = parse_manifests(text)
     outcome = ImportOutcome(errors=list(errors))
     if not parsed and not errors:
         outcome.errors.append(DocumentError(1, "the upload holds no SecurityGroupPolicy"))
-    existing = {
-        (p.namespace, p.name): p
-        for p in Policy.objects.filter(cluster=cluster, namespace__in={p.namespace for p in parsed})
-    }
+    existing = set(
+        Policy.objects.filter(
+            cluster=cluster, namespace__in={p.namespace for p in parsed}
+        ).values_list("namespace", "name")
+    )
     for policy in parsed:
         action = "change" if (policy.namespace, policy.name) in existing else "add"
         if not user_can(user, action, cluster.name, policy.namespace):
@@ -51,28 +52,9 @@ def import_manifests(user, cluster, text: str, message: str = "", ticket_ref: st
         outcome.errors.sort(key=lambda e: (e.document, e.line or 0))
         return outcome
     set_change_message(message, ticket_ref)
-    with transaction.atomic():
-        for policy in parsed:
-            _apply(cluster, policy, existing.get((policy.namespace, policy.name)), outcome)
+    for policy in import_policies(cluster, parsed, origin=Origin.IMPORT):
+        getattr(outcome, policy.import_outcome).append(f"{policy.namespace}/{policy.name}")
+    for document in parsed:
+        for path, messages in document.warnings.items():
+            outcome.warnings.setdefault(f"document {document.document}: {path}", []).extend(messages)
     return outcome
-
-
-def _apply(cluster, parsed: ParsedPolicy, current: Policy | None, outcome: ImportOutcome) -> None:
-    label = f"{parsed.namespace}/{parsed.name}"
-    for path, messages in parsed.warnings.items():
-        outcome.warnings.setdefault(f"document {parsed.document}: {path}", []).extend(messages)
-    if current is None:
-        Policy.objects.create(
-            cluster=cluster,
-            namespace=parsed.namespace,
-            name=parsed.name,
-            spec=parsed.spec,
-            origin=Origin.IMPORT,
-        )
-        outcome.created.append(label)
-    elif current.spec != parsed.spec:
-        current.spec = parsed.spec
-        current.save()
-        outcome.updated.append(label)
-    else:
-        outcome.unchanged.append(label)

@@ -74,10 +74,9 @@ class PreviewPodSerializer(serializers.Serializer):
     namespace = serializers.CharField()
     name = serializers.CharField()
     uid = serializers.CharField()
-    node_name = serializers.CharField(help_text="The node the pod runs on ('' if unscheduled).")
-    service_account_name = serializers.CharField()
+    node = serializers.CharField(help_text="The node the pod runs on ('' if unscheduled).")
     phase = serializers.CharField()
-    labels = serializers.DictField(child=serializers.CharField())
+    service_account = serializers.CharField()
     reason = serializers.CharField(help_text="Why the policy selects the pod.")
 
 
