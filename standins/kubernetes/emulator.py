@@ -105,6 +105,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         for key in list(self._objects):
             del self._objects[key]
         self._events.clear()
+        self._revision += 1  # a gap in the log: any watch from before the reset gets 410 Gone
         namespaces = self._served["v1/namespaces"]
         for name in INITIAL_NAMESPACES:
             self._create(namespaces, None, {"metadata": {"name": name}})
