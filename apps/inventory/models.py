@@ -324,3 +324,32 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pod_namespace}/{self.pod_name} on {self.eni_id} since {self.since:%Y-%m-%d %H:%M:%S}"
+
+
+class NodeReport(models.Model):
+    """The node agent's latest account of what is really plumbed on one node.
+
+    ``disagreements`` is computed when the report arrives (apps.inventory.node_reports):
+    every place where the node and the controller's records tell different stories.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="node_reports")
+    node_name = models.CharField(max_length=253)
+    received_at = models.DateTimeField()
+    agent_version = models.CharField(max_length=64, blank=True)
+    mode = models.CharField(max_length=16, blank=True)
+    report = models.JSONField()
+    disagreements = models.JSONField(default=list)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_cluster_field = "cluster__name"
+    scope_namespace_field = None
+
+    class Meta:
+        ordering = ("cluster", "node_name")
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "node_name"], name="nodereport_one_per_node")
+        ]
+
+    def __str__(self) -> str:
+        return f"report from {self.node_name} at {self.received_at:%Y-%m-%d %H:%M:%S}"
