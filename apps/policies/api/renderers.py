@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import yaml
+from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.renderers import BaseRenderer
 
 
@@ -16,4 +19,5 @@ class YAMLRenderer(BaseRenderer):
             return b""
         if isinstance(data, str):
             return data.encode(self.charset)
-        return yaml.safe_dump(data, sort_keys=False).encode(self.charset)
+        plain = json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # ErrorDetail → str
+        return yaml.safe_dump(plain, sort_keys=False).encode(self.charset)
