@@ -9,5 +9,8 @@ urlpatterns = [
     path("api/", include("apps.core.api.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.webhooks.urls")),
+    path("policies/", include("apps.policies.urls")),
+    path("inventory/", include("apps.inventory.urls")),
+    path("audit/", include("apps.audit.urls")),
     path("", include("apps.core.urls")),
 ]
