@@ -1,0 +1,155 @@
+"""The cluster watcher: list + watch nodes, CNINodes, pods, service accounts and
+SecurityGroupPolicies of every configured cluster; keep inventory rows current; enqueue
+reconciles.
+
+One thread per (cluster, kind). Each loops: list (relist on start, on 410 Gone and after any
+connection loss), apply every object, then watch from the list's resource version until the
+watch ends (server timeout: continue from the last version seen) or fails. Objects that
+vanished while we were not watching are applied as deletions on relist.
+
+Run it with ``python -m worker watcher`` (or ``python -m apps.controller.watcher``);
+``--cluster NAME`` limits it to some clusters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("sgpadmin.watcher")
+KINDS = ("Node", "CNINode", "ServiceAccount", "SecurityGroupPolicy", "Pod")
+WATCH_TIMEOUT_SECONDS = 300
+RETRY_DELAY_SECONDS = 2.0
+
+
+def _key(kind: str, obj: dict) -> tuple[str, str]:
+    meta = obj.get("metadata", {})
+    return (meta.get("namespace", ""), meta.get("uid") if kind == "Pod" else meta.get("name"))
+
+
+def celery_enqueue(cluster_id: int, work) -> None:
+    from apps.controller.inventory_sync import NodeWork
+    from apps.controller.tasks import attach_pod_task, reconcile_node_task
+
+    if isinstance(work, NodeWork):
+        reconcile_node_task.delay(cluster_id, work.name)
+    else:
+        attach_pod_task.delay(cluster_id, work.namespace, work.name, work.uid)
+
+
+class KindWatcher:
+    """List + watch of one kind in one cluster."""
+
+    def __init__(self, cluster, kind: str, enqueue: Callable, stop: threading.Event,
+                 watch_timeout: int = WATCH_TIMEOUT_SECONDS) -> None:
+        from apps.controller.inventory_sync import APPLY
+        from apps.controller.ports.cluster import ClusterPort
+
+        self.cluster, self.kind, self.enqueue, self.stop = cluster, kind, enqueue, stop
+        self.apply = APPLY[kind]
+        self.port = ClusterPort(cluster)
+        self.watch_timeout = watch_timeout
+        self.known: dict[tuple[str, str], dict] = {}
+        self.relists = 0
+        self.version = ""  # "" means: list first
+
+    def handle(self, event: str, obj: dict) -> None:
+        from apps.core.context import ChangeContext, change_scope
+
+        key = _key(self.kind, obj)
+        if event == "DELETED":
+            self.known.pop(key, None)
+        else:
+            self.known[key] = obj
+        with change_scope(context=ChangeContext.WORKER, actor_name="watcher"):
+            for work in self.apply(self.cluster, event, obj):
+                self.enqueue(self.cluster.pk, work)
+
+    def relist(self) -> str:
+        items, version = self.port.list(self.kind)
+        seen = {_key(self.kind, obj) for obj in items}
+        for key, obj in list(self.known.items()):
+            if key not in seen:
+                self.handle("DELETED", obj)
+        for obj in items:
+            self.handle("ADDED" if _key(self.kind, obj) not in self.known else "MODIFIED", obj)
+        self.relists += 1
+        return version
+
+    def run(self) -> None:
+        from django.db import close_old_connections
+
+        from apps.controller.ports.cluster import WatchExpired
+
+        while not self.stop.is_set():
+            try:
+                if not self.version:
+                    self.version = self.relist()
+                for event, obj in self.port.watch(self.kind, self.version, self.watch_timeout):
+                    self.version = obj.get("metadata", {}).get("resourceVersion", self.version)
+                    if event != "BOOKMARK":
+                        self.handle(event, obj)
+                    if self.stop.is_set():
+                        return
+            except WatchExpired:
+                log.info("%s/%s: watch expired, relisting", self.cluster.name, self.kind)
+                self.version = ""
+            except Exception:
+                log.warning("%s/%s: watch failed, relisting", self.cluster.name, self.kind,
+                            exc_info=True)
+                self.version = ""
+                close_old_connections()
+                self.stop.wait(RETRY_DELAY_SECONDS)
+
+
+def start_watcher(watcher: KindWatcher) -> threading.Thread:
+    thread = threading.Thread(target=watcher.run, daemon=True,
+                              name=f"watch-{watcher.cluster.name}-{watcher.kind}")
+    thread.start()
+    return thread
+
+
+def start_watchers(clusters, enqueue: Callable = celery_enqueue,
+                   stop: threading.Event | None = None, kinds=KINDS,
+                   watch_timeout: int = WATCH_TIMEOUT_SECONDS) -> tuple[threading.Event, list]:
+    stop = stop or threading.Event()
+    watchers = []
+    for cluster in clusters:
+        for kind in kinds:
+            watcher = KindWatcher(cluster, kind, enqueue, stop, watch_timeout)
+            watchers.append((watcher, start_watcher(watcher)))
+    return stop, watchers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="watcher", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cluster", action="append", default=[],
+                        help="watch only this cluster (repeatable)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sgpadmin.settings")
+    import django
+
+    django.setup()
+    from apps.inventory.models import Cluster
+
+    clusters = list(Cluster.objects.filter(name__in=args.cluster) if args.cluster
+                    else Cluster.objects.all())
+    if not clusters:
+        log.error("no clusters configured")
+        return 1
+    stop, watchers = start_watchers(clusters)
+    log.info("watching %d cluster(s): %s", len(clusters), ", ".join(c.name for c in clusters))
+    try:
+        while all(thread.is_alive() for _, thread in watchers):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
