@@ -257,3 +257,34 @@ class EC2Port:
         except ClientError as exc:
             if not error_code(exc).startswith("InvalidAssociationID"):
                 raise
+
+    # -- leak collection and resync (issue 4: apps.controller.gc / resync) -------------------
+    def describe_enis(self, filters: list[dict], max_pages: int = 100) -> list[dict]:
+        """Every ENI matching ``filters``, following ``NextToken`` (1000 per page)."""
+        enis: list[dict] = []
+        token = None
+        for _ in range(max_pages):
+            params: dict[str, Any] = {"Filters": filters, "MaxResults": 1000}
+            if token:
+                params["NextToken"] = token
+            answer = self.client.describe_network_interfaces(**params)
+            enis += answer.get("NetworkInterfaces", [])
+            token = answer.get("NextToken")
+            if not token:
+                return enis
+        raise RuntimeError(f"DescribeNetworkInterfaces: more than {max_pages} pages")
+
+    def trunk_associations(self, filters: list[dict], max_pages: int = 100) -> list[dict]:
+        """Every trunk association matching ``filters``, following ``NextToken``."""
+        found: list[dict] = []
+        token = None
+        for _ in range(max_pages):
+            params: dict[str, Any] = {"Filters": filters, "MaxResults": 255}
+            if token:
+                params["NextToken"] = token
+            answer = self.client.describe_trunk_interface_associations(**params)
+            found += answer.get("InterfaceAssociations", [])
+            token = answer.get("NextToken")
+            if not token:
+                return found
+        raise RuntimeError(f"DescribeTrunkInterfaceAssociations: more than {max_pages} pages")
