@@ -137,3 +137,37 @@ class Node:
         )
         out = json.loads(done.stdout) if done.stdout.strip() else None
         return done.returncode, out
+
+
+def agent_settings(node: Node, **changes):
+    from sgp_node_agent.settings import AgentSettings
+
+    settings = AgentSettings.from_environment(node.env)
+    if changes:
+        from dataclasses import replace
+
+        settings = replace(settings, **changes)
+    return settings
+
+
+class InProcessNode(Node):
+    """The same node, with the daemon's Agent running in the test process (threads), so a
+    test can drive its repair pass and read its state directly."""
+
+    def __init__(self, *args, pod_source=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pod_source = pod_source
+        self.agent = None
+
+    def start(self, **changes) -> InProcessNode:
+        from sgp_node_agent.daemon import Agent
+
+        self.agent = Agent(agent_settings(self, **changes), self.pod_source)
+        self.agent.install_host()
+        self.agent.serve()
+        return self
+
+    def stop(self) -> None:
+        if self.agent is not None:
+            self.agent.close()
+            self.agent = None

@@ -28,7 +28,7 @@ def rule_from_message(msg) -> Rule:
     return Rule(
         priority=msg.get_attr("FRA_PRIORITY") or 0,
         table=table,
-        iifname=msg.get_attr("FRA_IFNAME"),
+        iifname=msg.get_attr("FRA_IIFNAME"),
         dst=f"{dst}/{msg['dst_len']}" if dst else None,
         src=f"{src}/{msg['src_len']}" if src else None,
         fwmark=msg.get_attr("FRA_FWMARK"),

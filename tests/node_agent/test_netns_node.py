@@ -1,0 +1,326 @@
+"""The node agent in real network namespaces: a node, a VPC fabric enforcing security groups,
+an RDS listener and an off-VPC host (see lab.py). Pods are created by running sgp-cni exactly
+as a container runtime does."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+from harness import InProcessNode, Node, annotation
+from kube_emulator import EmulatedKubernetes
+from lab import INET_IP, INET_PORT, NODE_IP, RDS_IP, RDS_PORT, Lab, Listener, connect, sh, sysctl
+from sgp_node_agent.kube import PodSource
+
+pytestmark = pytest.mark.netns
+
+
+@pytest.fixture(scope="module")
+def kube():
+    emulator = EmulatedKubernetes().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def lab(request):
+    lab = Lab()
+    request.addfinalizer(lab.down)
+    return lab.up()
+
+
+def make_node(lab, kube, tmp_path, mode, early_demux_off=True):
+    node = InProcessNode(
+        lab,
+        tmp_path,
+        kube.write_kubeconfig(tmp_path / "kubeconfig"),
+        mode,
+        early_demux_off,
+        pod_source=PodSource(kube.api_client()),
+    )
+    return node
+
+
+@pytest.fixture
+def node_factory(lab, kube, tmp_path, request):
+    def start(mode="strict", early_demux_off=True, **changes):
+        node = make_node(lab, kube, tmp_path, mode, early_demux_off)
+        request.addfinalizer(node.stop)
+        return node.start(**changes)
+
+    return start
+
+
+class Pods:
+    """Creates branch pods the way the controller and kubelet together would."""
+
+    def __init__(self, lab: Lab, kube: EmulatedKubernetes, node: Node) -> None:
+        self.lab, self.kube, self.node = lab, kube, node
+        self.namespace = f"ns-{lab.tag}"
+
+    def add(self, short, vlan_id, ip, mac=None, name=None, container_id=None, expect_ok=True):
+        mac = mac or f"02:00:00:00:{vlan_id:02x}:{int(ip.split('.')[-1]):02x}"
+        name = name or short
+        uid = str(uuid.uuid4())
+        self.kube.create_pod(
+            self.namespace, name, self.lab.node, annotation(vlan_id, mac, ip), uid=uid
+        )
+        self.lab.register_branch(mac, ip)
+        netns = self.lab.pod_netns(short)
+        container_id = container_id or f"c-{short}-{uuid.uuid4().hex[:8]}"
+        code, result = self.node.cni("ADD", container_id, netns, (self.namespace, name, uid))
+        if expect_ok:
+            assert code == 0, result
+        return {
+            "netns": netns,
+            "result": result,
+            "uid": uid,
+            "container_id": container_id,
+            "ip": ip,
+            "mac": mac,
+            "name": name,
+            "vlan_id": vlan_id,
+            "short": short,
+        }
+
+    def delete(self, pod, netns=None, prev=True):
+        return self.node.cni(
+            "DEL",
+            pod["container_id"],
+            pod["netns"] if netns is None else netns,
+            (self.namespace, pod["name"], pod["uid"]),
+            prev_result=pod["result"] if prev else None,
+        )
+
+
+def node_state(lab: Lab) -> dict:
+    """What the node namespace holds, without interface indexes."""
+    rules = sh("ip", "-n", lab.node, "rule").strip().splitlines()
+    routes = sh("ip", "-n", lab.node, "-4", "route", "show", "table", "all").strip().splitlines()
+    links = sorted(
+        line.split()[0].split("@")[0]
+        for line in sh("ip", "-n", lab.node, "-br", "link").splitlines()
+    )
+    return {
+        "rules": rules,
+        "routes": sorted(r for r in routes if "table local" not in r),
+        "links": links,
+    }
+
+
+@pytest.mark.parametrize("mode", ["strict", "standard"])
+def test_branch_pod_reaches_rds_and_primary_eni_pod_times_out(lab, kube, node_factory, mode):
+    pods = Pods(lab, kube, node_factory(mode))
+    green = pods.add("green", 5, "10.0.1.20")
+    red = lab.plain_pod("red", "10.0.0.21")
+    assert connect(green["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"
+    dropped = lab.dropped()
+    assert connect(red, RDS_IP, RDS_PORT, timeout=1.0) is None
+    assert lab.dropped() > dropped  # the fabric's security group dropped the SYNs
+
+
+def test_off_vpc_host_sees_pod_ip_in_strict_and_node_ip_in_standard(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("strict"))
+    strict_pod = pods.add("strict", 5, "10.0.1.20")
+    assert connect(strict_pod["netns"], INET_IP, INET_PORT) == "10.0.1.20"
+    code, _ = pods.node.cni("ADD", "c-standard", lab.pod_netns("standard"), None, mode="standard")
+    assert code != 0  # no pod identity: rejected before anything is plumbed
+    standard_pod = pods.add("std", 6, "10.0.1.21")
+    assert connect(standard_pod["netns"], INET_IP, INET_PORT) == "10.0.1.21"  # this node is strict
+
+
+def test_standard_mode_snats_off_vpc_traffic_to_the_node_ip(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("standard"))
+    pod = pods.add("std", 6, "10.0.1.21")
+    assert connect(pod["netns"], INET_IP, INET_PORT) == NODE_IP
+    assert connect(pod["netns"], RDS_IP, RDS_PORT) == "10.0.1.21"  # VPC traffic keeps the pod IP
+
+
+def test_node_to_pod_tcp_in_strict_mode_needs_tcp_early_demux_off(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("strict", early_demux_off=True))
+    pod = pods.add("probe", 5, "10.0.1.20")
+    listener = Listener(pod["netns"], "10.0.1.20", 8080)
+    try:
+        assert connect(lab.node, "10.0.1.20", 8080) == NODE_IP  # via the fabric, node SG admitted
+        sysctl(lab.node, "net/ipv4/tcp_early_demux", "1")
+        assert connect(lab.node, "10.0.1.20", 8080, timeout=1.0) is None
+    finally:
+        listener.close()
+
+
+def test_node_to_pod_tcp_in_standard_mode_is_direct_with_early_demux_on(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("standard", early_demux_off=False))
+    pod = pods.add("probe", 5, "10.0.1.20")
+    listener = Listener(pod["netns"], "10.0.1.20", 8080)
+    try:
+        assert (
+            sh("ip", "netns", "exec", lab.node, "cat", "/proc/sys/net/ipv4/tcp_early_demux").strip()
+            == "1"
+        )
+        dropped = lab.dropped()
+        assert connect(lab.node, "10.0.1.20", 8080) == NODE_IP
+        assert lab.dropped() == dropped
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("mode", ["strict", "standard"])
+def test_after_del_nothing_of_the_pod_remains_and_del_again_is_a_no_op(
+    lab, kube, node_factory, tmp_path, mode
+):
+    pods = Pods(lab, kube, node_factory(mode))
+    before = node_state(lab)
+    pod = pods.add("green", 5, "10.0.1.20")
+    assert node_state(lab) != before
+    assert pods.delete(pod) == (0, None)
+    assert node_state(lab) == before
+    assert not list((tmp_path / "pods").glob("*.json"))
+    assert pods.delete(pod) == (0, None)
+    assert pods.delete(pod, netns="") == (0, None)
+    assert node_state(lab) == before
+
+
+def test_add_twice_equals_add_once(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("strict"))
+    pod = pods.add("green", 5, "10.0.1.20")
+    once = node_state(lab)
+    code, again = pods.node.cni(
+        "ADD", pod["container_id"], pod["netns"], (pods.namespace, "green", pod["uid"])
+    )
+    assert code == 0
+    assert again["interfaces"][0] == pod["result"]["interfaces"][0]  # same host veth, same MAC
+    assert again["interfaces"][2:] == pod["result"]["interfaces"][2:]
+    assert again["ips"] == pod["result"]["ips"]
+    assert node_state(lab) == once
+    assert connect(pod["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"
+
+
+def test_stale_del_after_vlan_reuse_leaves_the_live_pod_working(lab, kube, node_factory):
+    """aws/amazon-vpc-cni-k8s#3270: a StatefulSet pod is force-deleted, re-created under the same
+    name and given the same VLAN id; the old sandbox's DEL arrives late."""
+    pods = Pods(lab, kube, node_factory("strict"))
+    old = pods.add("db0-old", 6, "10.0.1.30", name="db-0")
+    sh("ip", "netns", "del", old["netns"].rsplit("/", 1)[1])  # the runtime dropped the sandbox
+    kube.delete_pod(pods.namespace, "db-0")
+    new = pods.add("db0-new", 6, "10.0.1.31", name="db-0")
+    assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.31"
+    live = node_state(lab)
+    assert pods.delete(old, netns="") == (0, None)  # the late DEL, with the old prevResult
+    assert node_state(lab) == live
+    assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.31"
+    assert pods.delete(new) == (0, None)
+    assert not any(
+        "vlan.eth.6" in line or "lookup 106" in line for line in node_state(lab)["rules"]
+    )
+
+
+def test_missing_annotation_fails_after_a_bounded_wait(lab, kube, node_factory):
+    node = node_factory("strict", annotation_timeout=1.0)
+    uid = str(uuid.uuid4())
+    kube.create_pod(f"ns-{lab.tag}", "waiting", lab.node, None, uid=uid)
+    before = node_state(lab)
+    started = time.monotonic()
+    code, out = node.cni(
+        "ADD", "c-waiting", lab.pod_netns("waiting"), (f"ns-{lab.tag}", "waiting", uid)
+    )
+    elapsed = time.monotonic() - started
+    assert code == 1 and out["code"] == 11
+    assert "vpc.amazonaws.com/pod-eni" in out["details"]
+    assert 1.0 <= elapsed < 5
+    assert node_state(lab) == before
+
+
+def test_check_passes_when_plumbed_and_names_what_is_missing(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("strict"))
+    pod = pods.add("green", 5, "10.0.1.20")
+    args = (pods.namespace, "green", pod["uid"])
+    code, out = pods.node.cni(
+        "CHECK", pod["container_id"], pod["netns"], args, prev_result=pod["result"]
+    )
+    assert (code, out) == (0, None), out
+    sh("ip", "-n", lab.node, "rule", "del", "pref", "10", "iif", "vlan.eth.5", "table", "105")
+    code, out = pods.node.cni(
+        "CHECK", pod["container_id"], pod["netns"], args, prev_result=pod["result"]
+    )
+    assert code == 1 and out["code"] == 999
+    assert "pref 10 iif vlan.eth.5 lookup 105 is missing" in out["details"]
+
+
+def test_repair_removes_leftovers_restores_rules_and_reports(lab, kube, node_factory):
+    node = node_factory("strict", node_name=lab.node)
+    pods = Pods(lab, kube, node)
+    keep = pods.add("keep", 5, "10.0.1.20")
+    gone = pods.add("gone", 7, "10.0.1.22")
+    kube.delete_pod(pods.namespace, "gone")  # deleted without a DEL ever arriving
+    sh(
+        "ip",
+        "-n",
+        lab.node,
+        "link",
+        "add",
+        "vlan.eth.9",
+        "link",
+        "eth1",
+        "type",
+        "macvlan",
+        "mode",
+        "bridge",
+    )
+    sh("ip", "-n", lab.node, "rule", "add", "pref", "10", "iif", "vlan.eth.9", "table", "109")
+    sh("ip", "-n", lab.node, "rule", "del", "pref", "10", "iif", "vlan.eth.5", "table", "105")
+    report = node.agent.repair_and_report()
+    state = node_state(lab)
+    assert "vlan.eth.7" not in state["links"] and "vlan.eth.9" not in state["links"]
+    assert not any("lookup 107" in r or "lookup 109" in r for r in state["rules"])
+    assert any("iif vlan.eth.5 lookup 105" in r for r in state["rules"])
+    assert connect(keep["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"
+    assert [p["name"] for p in report["pods"]] == ["keep"]
+    assert report["pods"][0]["rulesOk"] and report["pods"][0]["linkUp"]
+    assert any("gone" in line for line in report["removedLeftovers"])
+    assert "link vlan.eth.9" in report["removedLeftovers"]
+    assert report["node"]["sysctls"]["net.ipv4.tcp_early_demux"] == "0"
+    assert report["node"]["hostRules"] == {"fwmarkRule": True, "localRulePriority": 20}
+    assert gone["container_id"] not in json.dumps(report["pods"])
+
+
+def test_host_setup_is_idempotent_and_uninstall_restores_the_node(lab, kube, tmp_path):
+    node = make_node(lab, kube, tmp_path, "strict")
+    sysctl(lab.node, "net/ipv4/conf/eth0/rp_filter", "1")
+    before = node_state(lab)
+    demux = sh("ip", "netns", "exec", lab.node, "cat", "/proc/sys/net/ipv4/tcp_early_demux").strip()
+    node.start()
+    try:
+        installed = node_state(lab)
+        assert "20:\tfrom all lookup local" in installed["rules"]
+        assert "0:\tfrom all lookup local" not in installed["rules"]
+        assert "1024:\tfrom all fwmark 0x80/0x80 lookup main" in installed["rules"]
+        read = lambda p: sh("ip", "netns", "exec", lab.node, "cat", f"/proc/sys/{p}").strip()  # noqa: E731
+        assert read("net/ipv4/conf/eth0/rp_filter") == "2"
+        assert read("net/ipv4/tcp_early_demux") == "0"
+        nft = sh("ip", "netns", "exec", lab.node, "nft", "list", "table", "ip", "sgp-node-agent")
+        assert 'oifname "vlan*" return' in nft
+        node.agent.install_host()
+        assert node_state(lab) == installed
+        node.agent.uninstall_host()
+        assert node_state(lab) == before
+        assert read("net/ipv4/conf/eth0/rp_filter") == "1"
+        assert read("net/ipv4/tcp_early_demux") == demux
+        assert sh("ip", "netns", "exec", lab.node, "nft", "list", "tables").strip() == ""
+    finally:
+        node.stop()
+
+
+def test_the_real_daemon_process_serves_sgp_cni(lab, kube, tmp_path):
+    node = Node(lab, tmp_path, kube.write_kubeconfig(tmp_path / "kubeconfig"), "strict", True)
+    try:
+        node.start()
+        pods = Pods(lab, kube, node)
+        pod = pods.add("green", 5, "10.0.1.20")
+        assert connect(pod["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"
+        assert pods.delete(pod) == (0, None)
+        assert "vlan.eth.5" not in node_state(lab)["links"]
+    finally:
+        node.stop()
+    assert node.process.returncode == 0
