@@ -36,6 +36,12 @@ def backoff(retries: int) -> float:
     return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** retries))
 
 
+def same_queue(task) -> dict:
+    """Send follow-ups to the queue this task came from (deployments may route by queue)."""
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
+
+
 def _retry(task, exc: Exception):
     limit = EC2_RETRIES if is_retryable(exc) else ERROR_RETRIES
     if task.request.retries >= limit:
@@ -55,9 +61,10 @@ def reconcile_node_task(self, cluster_id: int, node_name: str) -> str:
     RECONCILE_SECONDS.labels("node").observe(time.perf_counter() - started)
     RECONCILE_TOTAL.labels("node", "managed" if outcome.managed else "unmanaged").inc()
     if outcome.busy:
-        reconcile_node_task.apply_async((cluster_id, node_name), countdown=1.0)
+        reconcile_node_task.apply_async((cluster_id, node_name), countdown=1.0,
+                                        **same_queue(self))
     elif outcome.managed:
-        enqueue_pods_of_node(cluster, node_name)
+        enqueue_pods_of_node(cluster, node_name, **same_queue(self))
     return outcome.note
 
 
@@ -74,11 +81,11 @@ def attach_pod_task(self, cluster_id: int, namespace: str, name: str, uid: str =
     RECONCILE_TOTAL.labels("pod", outcome.result).inc()
     if outcome.requeue_after is not None:
         attach_pod_task.apply_async((cluster_id, namespace, name, uid),
-                                    countdown=outcome.requeue_after)
+                                    countdown=outcome.requeue_after, **same_queue(self))
     return f"{outcome.result}: {outcome.detail}"
 
 
-def enqueue_pods_of_node(cluster: Cluster, node_name: str) -> int:
+def enqueue_pods_of_node(cluster: Cluster, node_name: str, **options) -> int:
     """Ask for an attach of every pod on the node that requests a branch and has none."""
     from apps.inventory.models import Pod
 
@@ -86,6 +93,6 @@ def enqueue_pods_of_node(cluster: Cluster, node_name: str) -> int:
                               pod_eni_annotation__isnull=True, deleted_at__isnull=True)
     count = 0
     for namespace, name, uid in pods.values_list("namespace", "name", "uid"):
-        attach_pod_task.delay(cluster.pk, namespace, name, uid)
+        attach_pod_task.apply_async((cluster.pk, namespace, name, uid), **options)
         count += 1
     return count
