@@ -50,11 +50,10 @@ def diff(old: Any, new: Any, path: str = "") -> list[Operation]:
 def _diff_objects(old: dict, new: dict, path: str) -> list[Operation]:
     ops: list[Operation] = []
     for key, value in new.items():
-        child = f"{path}/{escape_pointer_token(key)}"
         if key not in old:
-            ops.append({"op": "add", "path": child, "value": value})
-        else:
-            ops.extend(diff(old[key], value, child))
+            ops.append({"op": "add", "path": f"{path}/{escape_pointer_token(key)}", "value": value})
+        elif old[key] is not value:  # shared, untouched subtrees are skipped cheaply
+            ops.extend(diff(old[key], value, f"{path}/{escape_pointer_token(key)}"))
     for key in old:
         if key not in new:
             ops.append({"op": "remove", "path": f"{path}/{escape_pointer_token(key)}"})

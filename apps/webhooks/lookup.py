@@ -23,6 +23,8 @@ from apps.policies.selectors import selector_matches
 
 from .mutation import Lookup
 
+MEMO_LIMIT = 10_000
+
 
 @dataclass(frozen=True)
 class ClusterSnapshot:
@@ -32,14 +34,25 @@ class ClusterSnapshot:
     policies: Mapping[str, tuple[PolicyView, ...]] = field(default_factory=dict)
     service_accounts: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
 
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
     def match(self, namespace: str, pod_labels: Mapping[str, str], service_account: str) -> Lookup:
-        return groups_for_pod(
-            self.policies.get(namespace, ()),
-            namespace,
-            pod_labels,
-            service_account,
-            self.service_accounts.get((namespace, service_account)),
-        )
+        """The pod's groups; remembered per (namespace, labels, service account), since the
+        pods of one ReplicaSet share them and the snapshot never changes."""
+        key = (namespace, tuple(sorted(pod_labels.items())), service_account)
+        found = self._memo.get(key)
+        if found is None:
+            found = groups_for_pod(
+                self.policies.get(namespace, ()),
+                namespace,
+                pod_labels,
+                service_account,
+                self.service_accounts.get((namespace, service_account)),
+            )
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
 
 def groups_for_pod(

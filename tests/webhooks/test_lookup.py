@@ -78,3 +78,18 @@ def test_a_known_service_account_is_matched_by_its_labels():
         {("default", "api"): {**SA_LABELS, "environment": "dev"}},
     )
     assert mismatched.match("default", POD_LABELS, "api").group_ids == ()
+
+
+def test_remembered_answers_are_per_labels_and_service_account():
+    snap = snapshot(
+        [
+            policy("a", sa_selector=SELECTOR, groups=["sg-sa"]),
+            policy("b", pod_selector=SELECTOR, groups=["sg-pod"]),
+        ],
+        {("default", "api"): SA_LABELS, ("default", "other"): {}},
+    )
+    for _ in range(2):
+        assert snap.match("default", POD_LABELS, "api").group_ids == ("sg-sa", "sg-pod")
+        assert snap.match("default", POD_LABELS, "other").group_ids == ("sg-pod",)
+        assert snap.match("default", {**POD_LABELS, "role": "web"}, "api").group_ids == ("sg-sa",)
+        assert snap.match("default", POD_LABELS, "missing").error is not None
