@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from django import forms
 
+from apps.accounts.scoping import user_can
 from apps.core.generic.forms import ChangeMessageMixin, VersionedFormMixin
 from apps.inventory.models import Cluster
 
@@ -139,6 +140,12 @@ def field_for_path(path: str, mode: str) -> str | None:
 TEXTAREA = {"rows": 3}
 
 
+def clusters_where_user_may_add(user):
+    """Clusters in which the user may add policies in at least one namespace."""
+    visible = Cluster.objects.restrict(user, "view")
+    return visible.filter(pk__in=[c.pk for c in visible if user_can(user, "add", c.name)])
+
+
 class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
     cluster = forms.ModelChoiceField(queryset=Cluster.objects.none())
     namespace = forms.CharField(max_length=63)
@@ -175,7 +182,7 @@ class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
     def __init__(self, *args, instance: Policy | None = None, user=None, **kwargs):
         self.instance = instance or Policy()
         super().__init__(*args, **kwargs)
-        self.fields["cluster"].queryset = Cluster.objects.restrict(user, "add")
+        self.fields["cluster"].queryset = clusters_where_user_may_add(user)
         if instance is not None and instance.pk is not None:
             self.initial.update(
                 cluster=instance.cluster_id, namespace=instance.namespace, name=instance.name,
@@ -247,7 +254,7 @@ class PolicyImportForm(ChangeMessageMixin, forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cluster"].queryset = Cluster.objects.restrict(user, "add")
+        self.fields["cluster"].queryset = clusters_where_user_may_add(user)
 
     def clean(self):
         data = super().clean()

@@ -44,7 +44,7 @@ class World:
 
 @pytest.fixture
 def world(alpha, beta):
-    busy = NodeFactory(cluster=alpha, name="node-busy", branch_capacity=4)
+    busy = NodeFactory(cluster=alpha, name="node-busy", branch_capacity=5)
     quiet = NodeFactory(cluster=alpha, name="node-quiet", branch_capacity=9)
     busy_trunk = TrunkENIFactory(node=busy, eni_id="eni-0aaaaaaaaaaaaaaa1")
     TrunkENIFactory(node=quiet, eni_id="eni-0aaaaaaaaaaaaaaa2")
@@ -59,6 +59,7 @@ def world(alpha, beta):
                      mac="02:00:00:00:00:01", security_group_ids=[SG_WEB])
     BranchENIFactory(trunk=busy_trunk, vlan_id=2, pod_name="old-1", state=BranchENIState.COOLING)
     BranchENIFactory(trunk=busy_trunk, vlan_id=3, pod_name="old-2", state=BranchENIState.ATTACHED)
+    BranchENIFactory(trunk=busy_trunk, vlan_id=4, pod_name="old-3", state=BranchENIState.DELETING)
     web_policy = PolicyFactory(cluster=alpha, name="web", spec=policy_spec(SG_WEB, labels={"app": "web"}))
     beta_policy = PolicyFactory(cluster=beta, name="beta-web")
     group = SecurityGroupFactory(cluster=alpha, group_id=SG_WEB, name="web")
@@ -99,3 +100,14 @@ def beta_viewer(world):
 @pytest.fixture
 def admin(world):
     return browser_for(make_user("admin"))
+
+
+@pytest.fixture
+def eager_jobs():
+    """Run queued Celery tasks in-process for the duration of the test."""
+    from sgpadmin.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
