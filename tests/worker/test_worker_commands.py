@@ -1,0 +1,77 @@
+"""The worker entry point's commands, liveness rule and beat schedule, in-process."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from worker.__main__ import main
+from worker.liveness import check_liveness, liveness_file, touch
+from worker.schedule import beat_schedule
+
+
+def test_unknown_command_prints_usage(capsys):
+    assert main([]) == 2
+    assert main(["serve"]) == 2
+    assert "python -m worker {worker,beat,health}" in capsys.readouterr().err
+
+
+def test_liveness_missing_file(tmp_path):
+    ok, message = check_liveness(tmp_path / "alive", max_age=30)
+    assert not ok
+    assert "does not exist" in message
+
+
+def test_liveness_fresh_and_stale(tmp_path):
+    path = tmp_path / "worker" / "alive"
+    touch(path)
+    assert check_liveness(path, max_age=30)[0]
+    os.utime(path, (time.time() - 120, time.time() - 120))
+    ok, message = check_liveness(path, max_age=30)
+    assert not ok
+    assert "last touched 120s ago" in message
+
+
+def test_liveness_file_location(tmp_path, monkeypatch):
+    monkeypatch.delenv("SGPADMIN_WORKER_LIVENESS_FILE", raising=False)
+    assert liveness_file(tmp_path) == tmp_path / "worker" / "alive"
+    monkeypatch.setenv("SGPADMIN_WORKER_LIVENESS_FILE", str(tmp_path / "w1.alive"))
+    assert liveness_file(tmp_path) == tmp_path / "w1.alive"
+
+
+def test_health_command_reads_the_configured_file(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "alive"
+    monkeypatch.setenv("SGPADMIN_WORKER_LIVENESS_FILE", str(path))
+    assert main(["health"]) == 1
+    touch(path)
+    assert main(["health", "--max-age", "5"]) == 0
+    assert "worker alive" in capsys.readouterr().out
+
+
+def test_every_scheduled_task_is_registered():
+    from sgpadmin.celery import app
+
+    app.loader.import_default_modules()
+    schedule = beat_schedule()
+    assert schedule["heartbeat"]["task"] == "core.heartbeat"
+    missing = [entry["task"] for entry in schedule.values() if entry["task"] not in app.tasks]
+    assert missing == []
+
+
+def test_schedule_intervals_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SGPADMIN_HEARTBEAT_SECONDS", "2.5")
+    assert beat_schedule()["heartbeat"]["schedule"] == 2.5
+
+
+@pytest.mark.django_db
+def test_heartbeat_task_records_and_returns_the_run(settings, tmp_path):
+    from apps.core.tasks import heartbeat, heartbeat_record_path
+
+    settings.VAR_DIR = tmp_path
+    record = heartbeat.apply(kwargs={"note": "eager"}).get()
+    assert record["note"] == "eager"
+    assert record["pid"] == os.getpid()
+    assert heartbeat_record_path() == tmp_path / "worker" / "last-heartbeat.json"
+    assert heartbeat_record_path().read_text().count('"note": "eager"') == 1
