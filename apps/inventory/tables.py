@@ -15,7 +15,7 @@ from .usage import usage_of
 
 class NodeTable(BaseTable):
     name = tables.Column(linkify=("inventory:node_detail", {"pk": tables.A("pk")}))
-    cluster = tables.Column(accessor="cluster__name")
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     instance_type = tables.Column(verbose_name="Instance type")
     trunk = tables.Column(accessor="trunk__eni_id", verbose_name="Trunk ENI", default="—")
     usage = tables.Column(
@@ -42,7 +42,7 @@ class NodeTable(BaseTable):
 
 class PodTable(BaseTable):
     name = tables.Column(linkify=("inventory:pod_detail", {"pk": tables.A("pk")}))
-    cluster = tables.Column(accessor="cluster__name")
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
     node_name = tables.Column(verbose_name="Node")
     phase = tables.Column()
@@ -64,7 +64,7 @@ class SecurityGroupTable(BaseTable):
         linkify=("inventory:securitygroup_detail", {"pk": tables.A("pk")}), verbose_name="Group id"
     )
     name = tables.Column()
-    cluster = tables.Column(accessor="cluster__name")
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     vpc_id = tables.Column(verbose_name="VPC")
     description = tables.Column()
 

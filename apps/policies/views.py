@@ -24,6 +24,7 @@ from apps.core.jobs.runner import enqueue
 from . import jobs
 from .filtersets import PolicyFilterSet
 from .forms import PolicyForm, PolicyImportForm, SpecInputError, fields_from_spec
+from .matching import group_ids_of
 from .models import Policy
 from .preview import preview_diff, preview_matches
 from .tables import PolicyTable
@@ -141,6 +142,7 @@ class PolicyPreviewView(PageMixin, View):
         if cluster is None or not namespace:
             return self.render(context)
         context["matches"] = match_summary(preview_matches(cluster, namespace, spec))
+        context["no_groups"] = not group_ids_of(spec)
         proposed = instance or Policy(cluster=cluster, namespace=namespace, name=form.data.get("name", ""))
         context["diff"] = preview_diff(proposed, spec)
         context["is_new"] = instance is None

@@ -63,7 +63,7 @@ class Job(models.Model):
     @property
     def percent(self) -> int | None:
         if not self.progress_total:
-            return 100 if self.done else None
+            return 100 if self.status == self.Status.SUCCEEDED else None
         return min(100, round(100 * self.progress_done / self.progress_total))
 
 
