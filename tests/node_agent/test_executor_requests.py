@@ -5,26 +5,30 @@ from sgp_node_agent.model import BranchLink, Route, Rule
 
 
 class RecordingIPRoute:
-    def __init__(self, links):
-        self.links = links
+    def __init__(self):
         self.calls = []
-
-    def link_lookup(self, ifname):
-        return [self.links[ifname]] if ifname in self.links else []
 
     def link(self, command, **kwargs):
         self.calls.append(("link", command, kwargs))
 
+    def rule(self, command, **kwargs):
+        self.calls.append(("rule", command, kwargs))
+        if len(self.calls) > 2:
+            from pyroute2.netlink.exceptions import NetlinkError
 
-def executor_with(ipr) -> Executor:
+            raise NetlinkError(2, "No such file or directory")
+
+
+def executor_with(ipr, links) -> Executor:
     executor = Executor.__new__(Executor)
     executor.host = ipr
+    executor.host_index = links.get
     return executor
 
 
 def test_vlan_link_request_is_a_real_8021q_link_on_the_trunk_with_the_branch_mac():
-    ipr = RecordingIPRoute({"eth1": 3})
-    executor_with(ipr).add_branch_link(
+    ipr = RecordingIPRoute()
+    executor_with(ipr, {"eth1": 3}).add_branch_link(
         BranchLink("vlan.eth.7", "vlan", 7, "00:00:5e:00:53:af", "eth1")
     )
     assert ipr.calls == [
@@ -96,3 +100,9 @@ def test_route_requests_use_link_scope_and_the_vlan_table():
         "scope": 0,
         "gateway": "10.0.1.1",
     }
+
+
+def test_rule_selectors_are_deleted_until_the_kernel_says_enoent():
+    ipr = RecordingIPRoute()
+    assert executor_with(ipr, {}).delete_rule(Rule(10, 107)) == 2
+    assert ipr.calls == [("rule", "del", {"priority": 10, "table": 107})] * 3

@@ -7,73 +7,74 @@ VETH = "vlan0f6c2b95910"
 MAC = "02:00:00:00:06:06"
 VETH_MAC = "0a:00:00:00:00:01"
 TARGET = TeardownTarget("old", 6, "10.0.1.20", VETH, MAC, VETH_MAC)
-STRICT_RULES = (Rule(10, 106, iifname="vlan.eth.6"), Rule(10, 106, iifname=VETH))
-STANDARD_RULES = (Rule(512, 254, dst="10.0.1.20/32"), Rule(1536, 106, src="10.0.1.20/32"))
-OTHER_RULES = (
+OWN_STRICT = (Rule(10, 106, iifname="vlan.eth.6"), Rule(10, 106, iifname=VETH))
+OWN_STANDARD = (Rule(512, 254, dst="10.0.1.20/32"), Rule(1536, 106, src="10.0.1.20/32"))
+UNRELATED = (
     Rule(10, 107, iifname="vlan.eth.7"),
     Rule(512, 254, dst="10.0.1.99/32"),
-    Rule(1024, 254, fwmark=128),
+    Rule(1536, 107, src="10.0.1.99/32"),
+    Rule(1024, 254, fwmark=128, fwmask=128),
+    Rule(20, 255),
 )
 
 
+def selected(plan, rules):
+    return {rule for rule in rules if any(selector.matches(rule) for selector in plan.delete_rules)}
+
+
 def test_own_pod_is_torn_down_like_upstream():
-    observed = ObservedBranch(MAC, VETH_MAC, STRICT_RULES + OTHER_RULES, pod_main_route_oif=None)
-    plan = plan_teardown(TARGET, observed, Claims())
+    plan = plan_teardown(TARGET, ObservedBranch(MAC, VETH_MAC), Claims())
     assert plan.delete_links == ("vlan.eth.6", VETH)
-    assert set(plan.delete_rules) == set(STRICT_RULES)
+    assert plan.delete_rules == (
+        Rule(10, 106),
+        Rule(512, 254, dst="10.0.1.20/32"),
+        Rule(1536, 106, src="10.0.1.20/32"),
+    )
+    assert selected(plan, OWN_STRICT + OWN_STANDARD + UNRELATED) == set(OWN_STRICT + OWN_STANDARD)
     assert Route(106, "10.0.1.20/32", VETH, scope="link") in plan.delete_routes
+    assert Route(254, "10.0.1.20/32", VETH, scope="link") in plan.delete_routes
     assert plan.kept == ()
-
-
-def test_standard_rules_and_main_route_are_removed_even_for_a_strict_record():
-    observed = ObservedBranch(MAC, None, STANDARD_RULES, pod_main_route_oif="eni0f6c2b95910")
-    plan = plan_teardown(TARGET, observed, Claims())
-    assert set(plan.delete_rules) == set(STANDARD_RULES)
-    assert Route(254, "10.0.1.20/32", "eni0f6c2b95910", scope="link") in plan.delete_routes
 
 
 def test_vlan_reused_by_a_new_pod_with_another_branch_mac_is_left_alone():
     new_veth = "vlanaaaaaaaaaaa"
-    live_rules = (Rule(10, 106, iifname="vlan.eth.6"), Rule(10, 106, iifname=new_veth))
-    observed = ObservedBranch("02:00:00:00:99:99", None, (*live_rules, Rule(10, 106, iifname=VETH)))
-    plan = plan_teardown(TARGET, observed, Claims())
+    live = (Rule(10, 106, iifname="vlan.eth.6"), Rule(10, 106, iifname=new_veth))
+    plan = plan_teardown(TARGET, ObservedBranch("02:00:00:00:99:99", None), Claims())
     assert "vlan.eth.6" not in plan.delete_links
-    assert plan.delete_rules == (Rule(10, 106, iifname=VETH),)  # only our own, dangling rule
+    assert selected(plan, (*live, Rule(10, 106, iifname=VETH))) == {Rule(10, 106, iifname=VETH)}
     assert not any(route.table == 106 for route in plan.delete_routes)
-    assert any("belongs to another pod" in reason for reason in plan.kept)
+    assert any("another pod" in reason for reason in plan.kept)
 
 
 def test_same_pod_name_and_recycled_eni_is_protected_by_the_records():
     # A re-created pod with the same name (same host veth name), same VLAN and same branch MAC:
     # only the agent's records can tell the old sandbox from the new one.
-    observed = ObservedBranch(MAC, "0a:00:00:00:00:02", STRICT_RULES)
     claims = Claims(
         vlan_ids=frozenset({6}), pod_ips=frozenset({"10.0.1.20"}), host_veths=frozenset({VETH})
     )
-    plan = plan_teardown(TARGET, observed, claims)
+    plan = plan_teardown(TARGET, ObservedBranch(MAC, "0a:00:00:00:00:02"), claims)
     assert plan.empty
 
 
 def test_host_veth_with_another_mac_is_not_ours():
-    observed = ObservedBranch(None, "0a:00:00:00:00:02", ())
-    plan = plan_teardown(TARGET, observed, Claims())
+    plan = plan_teardown(TARGET, ObservedBranch(None, "0a:00:00:00:00:02"), Claims())
     assert VETH not in plan.delete_links
+    assert not plan.delete_routes
 
 
 def test_upstream_shaped_prev_result_without_macs_behaves_like_upstream():
     target = TeardownTarget("old", 6, "10.0.1.20", VETH)
-    observed = ObservedBranch("02:00:00:00:99:99", VETH_MAC, STRICT_RULES)
-    plan = plan_teardown(target, observed, Claims())
+    plan = plan_teardown(target, ObservedBranch("02:00:00:00:99:99", VETH_MAC), Claims())
     assert plan.delete_links == (
         "vlan.eth.6",
     )  # no MAC to compare: the host veth stays to the runtime
-    assert set(plan.delete_rules) == set(STRICT_RULES)
+    assert selected(plan, OWN_STRICT + UNRELATED) == set(OWN_STRICT)
 
 
-def test_nothing_observed_is_nothing_to_delete_but_the_harmless_table_route():
+def test_nothing_observed_still_deletes_by_selector_and_skips_routes():
     plan = plan_teardown(TARGET, ObservedBranch(), Claims())
-    assert plan.delete_links == () and plan.delete_rules == ()
-    assert plan.delete_routes == (Route(106, "10.0.1.20/32", VETH, scope="link"),)
+    assert plan.delete_links == () and plan.delete_routes == ()
+    assert len(plan.delete_rules) == 3
 
 
 rules = st.builds(
@@ -89,7 +90,7 @@ veth_macs = st.sampled_from([None, VETH_MAC, "0a:00:00:00:00:02"])
 
 
 @given(
-    observed_rules=st.lists(rules, max_size=12, unique=True),
+    present=st.lists(rules, max_size=12, unique=True),
     link_mac=macs,
     veth_mac=veth_macs,
     claimed_vlans=st.sets(st.sampled_from([6, 7])),
@@ -97,17 +98,14 @@ veth_macs = st.sampled_from([None, VETH_MAC, "0a:00:00:00:00:02"])
     claimed_veths=st.sets(st.sampled_from([VETH, "vlanaaaaaaaaaaa"])),
 )
 def test_a_teardown_never_touches_what_another_pod_holds(
-    observed_rules, link_mac, veth_mac, claimed_vlans, claimed_ips, claimed_veths
+    present, link_mac, veth_mac, claimed_vlans, claimed_ips, claimed_veths
 ):
     claims = Claims(frozenset(claimed_vlans), frozenset(claimed_ips), frozenset(claimed_veths))
-    observed = ObservedBranch(link_mac, veth_mac, tuple(observed_rules), pod_main_route_oif=VETH)
-    plan = plan_teardown(TARGET, observed, claims)
+    plan = plan_teardown(TARGET, ObservedBranch(link_mac, veth_mac), claims)
     vlan_taken = 6 in claimed_vlans or link_mac == "02:00:00:00:99:99"
     veth_taken = VETH in claimed_veths or veth_mac == "0a:00:00:00:00:02"
-    # Only observed objects of this pod are ever deleted.
-    assert set(plan.delete_rules) <= set(observed_rules)
-    for rule in plan.delete_rules:
-        assert rule.table in (106, 254) and rule.priority in (10, 512, 1536)
+    for rule in selected(plan, present):
+        assert (rule.priority, rule.table) in ((10, 106), (512, 254), (1536, 106))
         if rule.priority == 10:
             assert not vlan_taken or (rule.iifname == VETH and not veth_taken)
         else:
@@ -117,26 +115,20 @@ def test_a_teardown_never_touches_what_another_pod_holds(
         assert "vlan.eth.6" not in plan.delete_links
         assert not any(route.table == 106 for route in plan.delete_routes)
     if veth_taken:
-        assert VETH not in plan.delete_links
-    if "10.0.1.20" in claimed_ips or veth_taken:
+        assert VETH not in plan.delete_links and not plan.delete_routes
+    if "10.0.1.20" in claimed_ips:
         assert not any(route.table == 254 for route in plan.delete_routes)
-    # Unrelated objects are never selected.
-    assert not any(rule.table in (105, 107) for rule in plan.delete_rules)
+    assert all(route.oif == VETH for route in plan.delete_routes)
 
 
-@given(observed_rules=st.lists(rules, max_size=12, unique=True), link_mac=macs, veth_mac=veth_macs)
-def test_teardown_of_an_unclaimed_pod_removes_every_rule_of_its_table_and_ip(
-    observed_rules, link_mac, veth_mac
-):
-    observed = ObservedBranch(
-        link_mac if link_mac != "02:00:00:00:99:99" else MAC, veth_mac, tuple(observed_rules)
-    )
-    plan = plan_teardown(TARGET, observed, Claims())
+@given(present=st.lists(rules, max_size=12, unique=True), veth_mac=veth_macs)
+def test_teardown_of_an_unclaimed_pod_selects_every_rule_of_its_table_and_ip(present, veth_mac):
+    plan = plan_teardown(TARGET, ObservedBranch(MAC, veth_mac), Claims())
     expected = {
         r
-        for r in observed_rules
+        for r in present
         if (r.priority == 10 and r.table == 106)
         or (r.priority == 512 and r.table == 254 and r.dst == "10.0.1.20/32")
         or (r.priority == 1536 and r.table == 106 and r.src == "10.0.1.20/32")
     }
-    assert set(plan.delete_rules) == expected
+    assert selected(plan, present) == expected

@@ -14,12 +14,13 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from .model import BranchLink, Route, Rule, Sysctl
-from .netns import current_netns, entered, open_netns, write_sysctl
+from .netns import current_netns, entered, link_index, link_mac, open_netns, write_sysctl
 from .observe import LinkState, read_links, read_rules
 from .plan import PodPlan
 from .teardown import ObservedBranch, TeardownPlan, TeardownTarget
 
 GONE = {errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EADDRNOTAVAIL}
+MAX_RULE_DELETES = 64
 SCOPE = {"link": 253, "universe": 0}
 
 
@@ -75,13 +76,21 @@ def route_request(route: Route, oif_index: int) -> dict:
 
 
 class Executor:
-    """Netlink access to the host namespace (the daemon's own, or ``host_netns`` if given)."""
+    """Netlink access to the host namespace (the daemon's own, or ``host_netns`` if given).
+
+    The per-pod paths never dump links or rules: pyroute2 decodes every message of a dump in
+    Python, which on a node with a hundred pods costs tens of milliseconds per dump. Names are
+    resolved with if_nametoindex/SIOCGIFHWADDR, rules are deleted by selector, and the trunk
+    and the MACs in use are cached (refreshed by every full snapshot of the repair pass).
+    """
 
     def __init__(self, host_netns: str | None = None) -> None:
         self.host_fd = open_netns(host_netns) if host_netns else current_netns()
-        with entered(self.host_fd if host_netns else None):
-            self.host = IPRoute()
         self._entered_host = bool(host_netns)
+        with self.in_host():
+            self.host = IPRoute()
+        self._trunk: LinkState | None = None
+        self._known_macs: set[str] | None = None
 
     def close(self) -> None:
         self.host.close()
@@ -92,52 +101,62 @@ class Executor:
 
     # --- observation -------------------------------------------------------------------
     def links(self) -> dict[str, LinkState]:
-        return read_links(self.host)
+        links = read_links(self.host)
+        self._known_macs = {link.mac for link in links.values()}
+        return links
 
     def rules(self) -> list[Rule]:
         return read_rules(self.host)
 
+    def host_index(self, name: str) -> int | None:
+        with self.in_host():
+            return link_index(name)
+
+    def host_mac(self, name: str) -> str | None:
+        with self.in_host():
+            return link_mac(name)
+
+    def known_macs(self) -> set[str]:
+        """MACs of the host's links as of the last listing, plus those created since."""
+        if self._known_macs is None:
+            self.links()
+        return self._known_macs
+
     def find_trunk(self, name: str = "", mac: str = "") -> LinkState:
+        cached = self._trunk
+        if cached is not None and self.host_index(cached.name) == cached.index:
+            return cached
         links = self.links()
         if name:
-            if name in links:
-                return links[name]
-            raise LookupError(f"trunk interface {name!r} not found")
-        if mac:
-            for link in links.values():
-                if link.mac == mac.lower() and link.kind not in ("vlan", "macvlan"):
-                    return link
-            raise LookupError(f"no interface has the trunk MAC {mac}")
-        raise LookupError("no trunk configured (SGP_TRUNK_INTERFACE or SGP_TRUNK_MAC)")
+            if name not in links:
+                raise LookupError(f"trunk interface {name!r} not found")
+            self._trunk = links[name]
+        elif mac:
+            found = [
+                link
+                for link in links.values()
+                if link.mac == mac.lower() and link.kind not in ("vlan", "macvlan")
+            ]
+            if not found:
+                raise LookupError(f"no interface has the trunk MAC {mac}")
+            self._trunk = found[0]
+        else:
+            raise LookupError("no trunk configured (SGP_TRUNK_INTERFACE or SGP_TRUNK_MAC)")
+        return self._trunk
 
     def observe_branch(self, target: TeardownTarget) -> ObservedBranch:
-        links = self.links()
-        vlan = links.get(f"vlan.eth.{target.vlan_id}")
-        veth = links.get(target.host_veth) if target.host_veth else None
-        oif = None
-        for msg in self.host.get_routes(table=254, dst=target.pod_ip, dst_len=32):
-            if msg["dst_len"] == 32 and msg.get_attr("RTA_DST") == target.pod_ip:
-                index = msg.get_attr("RTA_OIF")
-                oif = next((ln.name for ln in links.values() if ln.index == index), "")
         return ObservedBranch(
-            vlan_link_mac=vlan.mac if vlan else None,
-            host_veth_mac=veth.mac if veth else None,
-            rules=tuple(self.rules()),
-            pod_main_route_oif=oif,
+            vlan_link_mac=self.host_mac(f"vlan.eth.{target.vlan_id}"),
+            host_veth_mac=self.host_mac(target.host_veth) if target.host_veth else None,
         )
 
     # --- primitives ----------------------------------------------------------------------
-    def _index(self, ipr, name: str) -> int | None:
-        found = ipr.link_lookup(ifname=name)
-        return found[0] if found else None
-
-    def delete_link(self, name: str, ipr=None) -> bool:
-        ipr = ipr or self.host
-        index = self._index(ipr, name)
+    def delete_host_link(self, name: str) -> bool:
+        index = self.host_index(name)
         if index is None:
             return False
         try:
-            ipr.link("del", index=index)
+            self.host.link("del", index=index)
         except NetlinkError as exc:
             if exc.code not in GONE:
                 raise
@@ -150,23 +169,31 @@ class Executor:
             if exc.code != errno.EEXIST:
                 raise
 
-    def delete_rule(self, rule: Rule) -> None:
-        try:
-            self.host.rule("del", **rule_request(rule))
-        except NetlinkError as exc:
-            if exc.code not in GONE:
+    def delete_rule(self, rule: Rule) -> int:
+        """Delete every rule the selector matches (None fields are wildcards); returns how many."""
+        for count in range(MAX_RULE_DELETES):
+            try:
+                self.host.rule("del", **rule_request(rule))
+            except NetlinkError as exc:
+                if exc.code in GONE:
+                    return count
                 raise
+        raise RuntimeError(f"rule {rule.describe()} still present after {MAX_RULE_DELETES} deletes")
 
-    def replace_route(self, ipr, route: Route) -> None:
-        index = self._index(ipr, route.oif)
+    def replace_host_route(self, route: Route) -> None:
+        index = self.host_index(route.oif)
         if index is None:
             raise LookupError(f"link {route.oif} for route {route.describe()} is missing")
-        ipr.route("replace", **route_request(route, index))
+        self.host.route("replace", **route_request(route, index))
 
     def delete_route(self, route: Route) -> None:
+        """Delete a route through its device; absent device or route = already gone."""
+        index = self.host_index(route.oif)
+        if index is None:
+            return
         address, length = route.dst.split("/")
         try:
-            self.host.route("del", dst=address, dst_len=int(length), table=route.table)
+            self.host.route("del", dst=address, dst_len=int(length), table=route.table, oif=index)
         except NetlinkError as exc:
             if exc.code not in GONE:
                 raise
@@ -176,10 +203,16 @@ class Executor:
             write_sysctl(sysctl.path, sysctl.value, sysctl.optional)
 
     def add_branch_link(self, link: BranchLink) -> None:
-        trunk = self._index(self.host, link.trunk)
+        trunk = self.host_index(link.trunk)
         if trunk is None:
             raise LookupError(f"trunk interface {link.trunk} not found")
         self.host.link("add", **branch_link_request(link, trunk))
+
+    def set_host_link_up(self, name: str) -> None:
+        index = self.host_index(name)
+        if index is None:
+            raise LookupError(f"link {name} is missing")
+        self.host.link("set", index=index, state="up")
 
     # --- plans ---------------------------------------------------------------------------
     def apply_pod(self, plan: PodPlan, pod_netns: str) -> str:
@@ -189,23 +222,21 @@ class Executor:
         except Exception as exc:
             raise PlumbingError("failed to setup veth pair", exc) from exc
         try:
-            for rule in self.rules():
-                if plan.stale_iif_rule.matches(rule):
-                    self.delete_rule(rule)
+            self.delete_rule(plan.stale_iif_rule)
         except Exception as exc:
             raise PlumbingError("failed to clean up old host veth rule", exc) from exc
         try:
-            self.delete_link(plan.branch_link.name)
+            self.delete_host_link(plan.branch_link.name)
             self.add_branch_link(plan.branch_link)
             with self.in_host():
                 self.write_sysctls(plan.branch_link_sysctls)
-            self.host.link("set", index=self._index(self.host, plan.branch_link.name), state="up")
+            self.set_host_link_up(plan.branch_link.name)
             for route in plan.table_routes:
-                self.replace_route(self.host, route)
+                self.replace_host_route(route)
         except Exception as exc:
             raise PlumbingError("failed to setup vlan", exc) from exc
         try:
-            self.replace_route(self.host, plan.pod_route)
+            self.replace_host_route(plan.pod_route)
             for rule in plan.rules:
                 self.add_rule(rule)
         except Exception as exc:
@@ -214,13 +245,15 @@ class Executor:
 
     def _setup_veth(self, plan: PodPlan, pod_netns: str) -> str:
         veth = plan.veth
-        self.delete_link(veth.host_ifname)
+        self.delete_host_link(veth.host_ifname)
         pod_fd = open_netns(pod_netns)
         try:
             with entered(pod_fd):
                 pod = IPRoute()
+                stale = link_index(veth.pod_ifname)
             try:
-                self.delete_link(veth.pod_ifname, pod)
+                if stale is not None:
+                    pod.link("del", index=stale)
                 pod.link(
                     "add",
                     ifname=veth.pod_ifname,
@@ -233,20 +266,23 @@ class Executor:
                         "net_ns_fd": self.host_fd,
                     },
                 )
+                self.known_macs().add(veth.host_mac)
                 with self.in_host():
                     self.write_sysctls(plan.host_veth_sysctls)
-                self.host.link("set", index=self._index(self.host, veth.host_ifname), state="up")
-                index = self._index(pod, veth.pod_ifname)
+                self.set_host_link_up(veth.host_ifname)
+                with entered(pod_fd):
+                    index = link_index(veth.pod_ifname)
+                    pod_mac = link_mac(veth.pod_ifname)
                 pod.link("set", index=index, state="up")
                 for route in plan.pod_routes:
-                    self.replace_route(pod, route)
+                    pod.route("replace", **route_request(route, index))
                 address, length = plan.pod_address.split("/")
                 pod.addr("replace", index=index, address=address, prefixlen=int(length))
                 neighbour = plan.pod_neighbour
                 pod.neigh(
                     "replace", dst=neighbour.ip, lladdr=neighbour.mac, ifindex=index, state=0x80
                 )
-                return (pod.get_links(index)[0].get_attr("IFLA_ADDRESS") or "").lower()
+                return pod_mac or ""
             finally:
                 pod.close()
         finally:
@@ -255,7 +291,7 @@ class Executor:
     def apply_teardown(self, plan: TeardownPlan) -> None:
         for name in plan.delete_links:
             try:
-                self.delete_link(name)
+                self.delete_host_link(name)
             except Exception as exc:
                 raise PlumbingError(f"failed to delete link {name}", exc) from exc
         for rule in plan.delete_rules:
@@ -272,14 +308,12 @@ class Executor:
     def apply_repair(self, repair) -> None:
         """Re-create what a :class:`~sgp_node_agent.reconcile.RepairPlan` lists."""
         if repair.recreate_link is not None:
-            self.delete_link(repair.recreate_link.name)
+            self.delete_host_link(repair.recreate_link.name)
             self.add_branch_link(repair.recreate_link)
         for name in repair.set_up:
-            index = self._index(self.host, name)
-            if index is not None:
-                self.host.link("set", index=index, state="up")
+            self.set_host_link_up(name)
         for route in repair.routes:
-            self.replace_route(self.host, route)
+            self.replace_host_route(route)
         for rule in repair.rules:
             self.add_rule(rule)
 

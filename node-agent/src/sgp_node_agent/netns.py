@@ -8,7 +8,10 @@ where a forked helper per namespace (pyroute2's ``netns=``) costs several.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import socket
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -67,3 +70,24 @@ def read_sysctl(path: str) -> str | None:
             return handle.read().strip()
     except FileNotFoundError:
         return None
+
+
+SIOCGIFHWADDR = 0x8927
+
+
+def link_index(name: str) -> int | None:
+    """Index of a link in the calling thread's namespace, None if absent (no netlink dump)."""
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        return None
+
+
+def link_mac(name: str) -> str | None:
+    """MAC of a link in the calling thread's namespace, None if absent (one ioctl)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            raw = fcntl.ioctl(sock.fileno(), SIOCGIFHWADDR, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return None
+    return ":".join(f"{octet:02x}" for octet in raw[18:24])

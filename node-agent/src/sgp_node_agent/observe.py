@@ -100,7 +100,7 @@ def snapshot_host(executor):
     """Links, IPv4 rules, and main plus branch-table routes of the executor's host namespace."""
     from .reconcile import HostSnapshot
 
-    links = read_links(executor.host)
+    links = executor.links()
     by_index = {link.index: link.name for link in links.values()}
     return HostSnapshot(
         links=links,

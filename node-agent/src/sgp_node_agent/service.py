@@ -81,7 +81,7 @@ class CniService:
         if existing and existing.host_veth == host_veth:
             host_veth_mac = existing.host_veth_mac  # ADD twice = ADD once
         else:
-            taken = {link.mac for link in ex.links().values()}
+            taken = ex.known_macs()
             host_veth_mac = choose_mac([os.urandom(6) for _ in range(10)], taken)
         inputs = PodInputs(
             pod_namespace=args.pod_namespace,

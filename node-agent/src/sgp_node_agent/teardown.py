@@ -8,8 +8,12 @@ cuts the new pod off. Here every object is deleted only when it is still ours:
 * the branch link only when its MAC is the branch MAC we recorded and no newer pod claims the id;
 * the host veth only when its MAC is the one we generated and no newer pod claims the name;
 * rules into the VLAN table only when the VLAN is ours; otherwise only the rule whose ``iif`` is
-  our own (or a vanished) host veth;
-* the pod-IP rules and main route only when no newer pod claims the IP.
+  our own host veth (when that name is not claimed by a newer pod);
+* the pod-IP rules and routes only when no newer pod claims the IP; routes are deleted with
+  their device, so a route through another pod's link never matches.
+
+Like upstream, the plan is a list of delete *selectors* the executor repeats until ENOENT, so a
+DEL needs no rule dump (which is what keeps it fast on a node with many pods).
 
 "Claims" are the agent's records of the other live containers on the node.
 """
@@ -45,17 +49,18 @@ class Claims:
 
 @dataclass(frozen=True)
 class ObservedBranch:
-    """The part of the host state a teardown looks at. MACs are None when the link is absent."""
+    """The part of the host state a teardown looks at: the MACs of the branch link and of the
+    host veth, None when the link is absent."""
 
     vlan_link_mac: str | None = None
     host_veth_mac: str | None = None
-    rules: tuple[Rule, ...] = ()
-    pod_main_route_oif: str | None = None
 
 
 @dataclass(frozen=True)
 class TeardownPlan:
     delete_links: tuple[str, ...] = ()
+    # Delete selectors, each repeated until the kernel answers ENOENT; None fields are
+    # wildcards (``pref 10 lookup T`` removes both iif rules of a strict pod).
     delete_rules: tuple[Rule, ...] = ()
     delete_routes: tuple[Route, ...] = ()
     kept: tuple[str, ...] = field(default=())  # what was left alone, and why
@@ -98,39 +103,30 @@ def plan_teardown(target: TeardownTarget, observed: ObservedBranch, claims: Clai
         else:
             links.append(target.host_veth)
 
-    own_veth_rule_ok = not veth_foreign and (
-        observed.host_veth_mac is None or target.host_veth_mac is not None
-    )
+    veth_ok = bool(target.host_veth) and not veth_foreign
     rules: list[Rule] = []
-    for rule in observed.rules:
-        if rule.priority == PREF_IIF and rule.table == table:
-            if not vlan_foreign:
-                rules.append(rule)
-            elif target.host_veth and rule.iifname == target.host_veth and own_veth_rule_ok:
-                rules.append(rule)
-            else:
-                kept.append(f"rule {rule.describe()}: table {table} belongs to another pod now")
-        elif rule.priority == PREF_TO_POD and rule.table == TABLE_MAIN and rule.dst == host_ip:
-            (
-                kept.append(f"rule {rule.describe()}: IP claimed by another pod")
-                if ip_foreign
-                else rules.append(rule)
-            )
-        elif rule.priority == PREF_FROM_POD and rule.table == table and rule.src == host_ip:
-            (
-                kept.append(f"rule {rule.describe()}: IP claimed by another pod")
-                if ip_foreign
-                else rules.append(rule)
-            )
+    if not vlan_foreign:
+        rules.append(Rule(PREF_IIF, table))
+    elif veth_ok:
+        rules.append(Rule(PREF_IIF, table, iifname=target.host_veth))
+        kept.append(
+            f"rules pref {PREF_IIF} lookup {table} of other links: table belongs to another pod"
+        )
+    else:
+        kept.append(
+            f"rules pref {PREF_IIF} lookup {table}: table and host veth belong to another pod"
+        )
+    if ip_foreign:
+        kept.append(f"rules for {host_ip}: IP claimed by another pod")
+    else:
+        rules.append(Rule(PREF_TO_POD, TABLE_MAIN, dst=host_ip))
+        rules.append(Rule(PREF_FROM_POD, table, src=host_ip))
 
     routes: list[Route] = []
-    oif = observed.pod_main_route_oif
-    if oif is not None:
-        if ip_foreign or (oif == target.host_veth and veth_foreign):
-            kept.append(f"route {host_ip} in main: belongs to another pod now")
-        else:
-            routes.append(Route(TABLE_MAIN, host_ip, oif, scope="link"))
-    if not vlan_foreign and target.host_veth:
-        routes.append(Route(table, host_ip, target.host_veth, scope="link"))
+    if veth_ok and observed.host_veth_mac is not None:
+        if not ip_foreign:
+            routes.append(Route(TABLE_MAIN, host_ip, target.host_veth, scope="link"))
+        if not vlan_foreign:
+            routes.append(Route(table, host_ip, target.host_veth, scope="link"))
 
     return TeardownPlan(tuple(links), tuple(rules), tuple(routes), tuple(kept))

@@ -1,0 +1,194 @@
+"""Node agent benchmark: CNI ADD and DEL of N branch pods on one node (default 100).
+
+Needs root (network namespaces). Builds the netns lab of tests/node_agent (node, VPC fabric,
+RDS), a kmock Kubernetes API with N annotated pods, and measures:
+
+1. end to end, as a container runtime sees it: ``sgp-cni`` run as a subprocess (Python start-up
+   of the stdlib-only client + one unix-socket round trip to a running ``sgp-node-agent``
+   process, which reads the pod from the API and plumbs it);
+2. in process: the daemon's own work per call (API GET + plan + netlink), without the
+   subprocess;
+3. the pure plan alone.
+
+Usage: sudo .venv/bin/python benchmarks/bench_node.py [--pods 100] [--mode strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "node_agent"))
+
+from harness import InProcessNode, Node, annotation  # noqa: E402
+from kube_emulator import EmulatedKubernetes  # noqa: E402
+from lab import RDS_IP, RDS_PORT, Lab, connect, sh  # noqa: E402
+from sgp_node_agent.kube import PodSource  # noqa: E402
+from sgp_node_agent.netconf import parse_environment, parse_netconf  # noqa: E402
+from sgp_node_agent.plan import PodInputs, plan_pod  # noqa: E402
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict:
+    ms = [v * 1000 for v in values]
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(percentile(ms, 99), 2),
+            "max_ms": round(max(ms), 2)}
+
+
+def pod_specs(count: int) -> list[dict]:
+    specs = []
+    for index in range(count):
+        vlan_id = index + 1
+        ip = f"10.0.1.{10 + index}"
+        mac = f"02:00:00:01:{vlan_id >> 8:02x}:{vlan_id & 0xFF:02x}"
+        specs.append({"name": f"bench-{index:03d}", "vlan_id": vlan_id, "ip": ip, "mac": mac,
+                      "uid": str(uuid.uuid4())})
+    return specs
+
+
+def cni_env(command: str, container_id: str, netns: str, spec: dict, namespace: str) -> dict:
+    return {
+        "CNI_COMMAND": command,
+        "CNI_CONTAINERID": container_id,
+        "CNI_NETNS": netns,
+        "CNI_IFNAME": "eth0",
+        "CNI_ARGS": f"K8S_POD_NAMESPACE={namespace};K8S_POD_NAME={spec['name']};K8S_POD_UID={spec['uid']}",
+    }
+
+
+def run_subprocess_phase(lab, node: Node, specs, namespace) -> tuple[list[float], list[float]]:
+    adds, dels, results = [], [], {}
+    for spec in specs:
+        started = time.perf_counter()
+        code, result = node.cni("ADD", f"sub-{spec['name']}", spec["netns"], (namespace, spec["name"], spec["uid"]),
+                                in_node=False)
+        adds.append(time.perf_counter() - started)
+        if code != 0:
+            raise SystemExit(f"ADD failed: {result}")
+        results[spec["name"]] = result
+    probe = specs[len(specs) // 2]
+    if connect(probe["netns"], RDS_IP, RDS_PORT) != probe["ip"]:
+        raise SystemExit("a benchmarked pod could not reach RDS")
+    for spec in specs:
+        started = time.perf_counter()
+        code, out = node.cni("DEL", f"sub-{spec['name']}", spec["netns"], (namespace, spec["name"], spec["uid"]),
+                             prev_result=results[spec["name"]], in_node=False)
+        dels.append(time.perf_counter() - started)
+        if code != 0:
+            raise SystemExit(f"DEL failed: {out}")
+    return adds, dels
+
+
+def run_in_process_phase(node: InProcessNode, specs, namespace, mode) -> tuple[list[float], list[float]]:
+    service = node.agent.service
+    adds, dels, results = [], [], {}
+    for spec in specs:
+        config = {"cniVersion": "1.0.0", "name": "sgp", "type": "sgp-cni", "podSGEnforcingMode": mode,
+                  "branchLinkKind": "macvlan"}
+        env = cni_env("ADD", f"inp-{spec['name']}", spec["netns"], spec, namespace)
+        started = time.perf_counter()
+        results[spec["name"]] = service.add(parse_environment(env), parse_netconf(config))
+        adds.append(time.perf_counter() - started)
+    for spec in specs:
+        config = {"cniVersion": "1.0.0", "name": "sgp", "type": "sgp-cni", "podSGEnforcingMode": mode,
+                  "branchLinkKind": "macvlan", "prevResult": results[spec["name"]]}
+        env = cni_env("DEL", f"inp-{spec['name']}", spec["netns"], spec, namespace)
+        started = time.perf_counter()
+        service.delete(parse_environment(env), parse_netconf(config))
+        dels.append(time.perf_counter() - started)
+    return adds, dels
+
+
+def plan_only(specs, mode) -> list[float]:
+    from sgp_node_agent.annotation import parse_pod_eni
+
+    times = []
+    for spec in specs:
+        started = time.perf_counter()
+        branch = parse_pod_eni(annotation(spec["vlan_id"], spec["mac"], spec["ip"]))
+        plan_pod(PodInputs("default", spec["name"], "eth0", mode, 9001, "eni", "macvlan", branch,
+                           "02:aa:bb:cc:dd:ee", "eth1"))
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=100)
+    parser.add_argument("--mode", choices=["strict", "standard"], default="strict")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench-node needs root (network namespaces)", file=sys.stderr)
+        return 2
+    if not 1 <= args.pods <= 150:
+        print("--pods must be 1..150 (VLAN ids 1..N, pod IPs in one /24)", file=sys.stderr)
+        return 2
+    lab = Lab().up()
+    kube = EmulatedKubernetes().start()
+    workdir = Path(tempfile.mkdtemp(prefix="sgp-bench-node-"))
+    namespace = f"bench-{lab.tag}"
+    specs = pod_specs(args.pods)
+    figures = {"pods": args.pods, "mode": args.mode}
+    node = None
+    try:
+        for spec in specs:
+            kube.create_pod(namespace, spec["name"], lab.node, annotation(spec["vlan_id"], spec["mac"], spec["ip"]),
+                            uid=spec["uid"])
+            lab.register_branch(spec["mac"], spec["ip"])
+            spec["netns"] = lab.pod_netns(f"p{spec['vlan_id']}")
+        kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
+
+        node = Node(lab, workdir, kubeconfig, args.mode, True).start()
+        adds, dels = run_subprocess_phase(lab, node, specs, namespace)
+        node.stop()
+        figures["subprocess"] = {"add": summary(adds), "del": summary(dels)}
+
+        leftover = [line for line in sh("ip", "-n", lab.node, "-br", "link").splitlines() if "vlan.eth." in line]
+        if leftover:
+            raise SystemExit(f"DEL left links behind: {leftover}")
+
+        node = InProcessNode(lab, workdir, kubeconfig, args.mode, True, pod_source=PodSource(kube.api_client()))
+        node.start()
+        adds, dels = run_in_process_phase(node, specs, namespace, args.mode)
+        node.stop()
+        node = None
+        figures["in_process"] = {"add": summary(adds), "del": summary(dels)}
+        figures["plan_only"] = summary(plan_only(specs, args.mode))
+    finally:
+        if node is not None:
+            node.stop()
+        kube.stop()
+        lab.down()
+
+    print(f"sgp node agent, {args.pods} pods, {args.mode} mode (milliseconds)")
+    print(f"{'':34} {'p50':>8} {'p99':>8} {'max':>8}")
+    rows = [
+        ("ADD  sgp-cni subprocess (e2e)", figures["subprocess"]["add"]),
+        ("DEL  sgp-cni subprocess (e2e)", figures["subprocess"]["del"]),
+        ("ADD  in-process (API+plan+netlink)", figures["in_process"]["add"]),
+        ("DEL  in-process (plan+netlink)", figures["in_process"]["del"]),
+        ("plan only (parse + plan_pod)", figures["plan_only"]),
+    ]
+    for label, row in rows:
+        print(f"{label:34} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['max_ms']:8.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
