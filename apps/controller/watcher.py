@@ -81,6 +81,14 @@ class KindWatcher:
         return version
 
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            from django.db import connections
+
+            connections.close_all()  # this thread's connections
+
+    def _loop(self) -> None:
         from django.db import close_old_connections
 
         from apps.controller.ports.cluster import WatchExpired
