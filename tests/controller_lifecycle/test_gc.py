@@ -1,0 +1,134 @@
+"""Leak collection over the stand-ins: per-node leak check and its schedule, the two-strike
+cluster sweep, the node-termination cleanup; every run recorded (reference §4.6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from apps.controller import gc
+from apps.controller.models import GCRun, GCRunKind
+from apps.inventory.models import BranchENI, BranchENIState, Node
+
+from .conftest import attached, branch_ids_in_ec2
+
+
+def stray_eni(world, *, cluster="demo", instance_id="i-0000000000000dead", owner=True) -> str:
+    tags = {"node.k8s.amazonaws.com/instance_id": instance_id,
+            f"kubernetes.io/cluster/{cluster}": "owned"}
+    if owner:
+        tags["eks:eni:owner"] = "eks-vpc-resource-controller"
+    subnet = world.instances[0].subnet_id
+    return world.ec2_seeder.create_network_interface(
+        SubnetId=subnet, Description="aws-k8s-branch-eni",
+        TagSpecifications=[{"ResourceType": "network-interface",
+                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
+    )["NetworkInterface"]["NetworkInterfaceId"]
+
+
+def all_eni_ids(world) -> set[str]:
+    return {e["NetworkInterfaceId"] for e in
+            world.ec2_seeder.describe_network_interfaces()["NetworkInterfaces"]}
+
+
+def test_leak_check_releases_branches_of_pods_deleted_behind_our_back(world, monkeypatch):
+    monkeypatch.setattr(gc.random, "random", lambda: 0.5)
+    gone, kept = attached(world, "gone"), attached(world, "kept")
+    world.core.delete_namespaced_pod("gone", "default")  # the controller hears nothing
+    run = gc.check_node_for_leaks(world.cluster, "node-0")
+    assert run.kind == GCRunKind.LEAK_CHECK and run.node_name == "node-0" and run.found == 1
+    assert run.details["interval_seconds"] == 60  # a leak: back to 1 minute
+    assert BranchENI.objects.get(eni_id=gone["eniId"]).state == BranchENIState.COOLING
+    assert BranchENI.objects.get(eni_id=kept["eniId"]).state == BranchENIState.ATTACHED
+    assert gc.leak_checks_due(world.cluster) == []
+    quiet = gc.check_node_for_leaks(world.cluster, "node-0")
+    assert quiet.found == 0 and quiet.details["interval_seconds"] == 60 * 3.5  # jitter(60, 5)
+    grown = [gc.check_node_for_leaks(world.cluster, "node-0").details["interval_seconds"]
+             for _ in range(3)]
+    assert grown == [735.0, 900.0, 900.0]  # capped at 15 minutes
+
+
+def test_leak_check_schedule_comes_due(world):
+    assert gc.leak_checks_due(world.cluster) == ["node-0"]  # never checked
+    run = gc.check_node_for_leaks(world.cluster, "node-0")
+    past = (timezone.now() - dt.timedelta(seconds=1)).isoformat()
+    GCRun.objects.filter(pk=run.pk).update(details={**run.details, "next_at": past})
+    assert gc.leak_checks_due(world.cluster) == ["node-0"]
+
+
+def test_failed_leak_check_is_recorded_and_retried_soon(world, kube, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise ConnectionError("API server unreachable")
+
+    monkeypatch.setattr(gc, "live_pods", refuse)
+    run = gc.check_node_for_leaks(world.cluster, "node-0")
+    assert "unreachable" in run.error and run.details["interval_seconds"] == 60
+
+
+def test_sweep_deletes_only_on_the_second_sighting_and_spares_what_is_ours(world):
+    in_service = attached(world, "p1")  # available in the stand-in, but associated
+    stray = stray_eni(world)
+    foreign = stray_eni(world, cluster="other")
+    not_ours = stray_eni(world, owner=False)
+    first = gc.sweep_cluster(world.cluster)
+    assert first.kind == GCRunKind.SWEEP and first.deleted == 0
+    assert first.details["candidates"] == [stray]
+    assert in_service["eniId"] in first.details["protected"]
+    assert stray in all_eni_ids(world)
+    second = gc.sweep_cluster(world.cluster)
+    assert second.details["deleted"] == [stray] and second.deleted == 1
+    assert stray not in all_eni_ids(world)
+    assert {foreign, not_ours, in_service["eniId"]} <= all_eni_ids(world)
+    third = gc.sweep_cluster(world.cluster)
+    assert third.found == 0 and third.deleted == 0
+
+
+def test_sweep_spares_a_created_but_not_yet_associated_branch(world):
+    attached(world, "p1")
+    row = BranchENI.objects.get(pod_name="p1")
+    world.ec2_seeder.disassociate_trunk_interface(AssociationId=row.association_id)
+    BranchENI.objects.filter(pk=row.pk).update(state=BranchENIState.CREATING)
+    for _ in range(2):
+        run = gc.sweep_cluster(world.cluster)
+    assert run.deleted == 0 and row.eni_id in run.details["protected"]
+    assert row.eni_id in branch_ids_in_ec2(world)
+
+
+def test_sweep_due_every_interval(world, monkeypatch):
+    monkeypatch.setenv("SGPADMIN_SWEEP_INTERVAL_SECONDS", "1800")
+    assert gc.sweep_due(world.cluster)
+    run = gc.sweep_cluster(world.cluster)
+    assert not gc.sweep_due(world.cluster)
+    GCRun.objects.filter(pk=run.pk).update(started=timezone.now() - dt.timedelta(minutes=31))
+    assert gc.sweep_due(world.cluster)
+
+
+def test_sweep_failure_is_recorded_and_keeps_the_candidates(world, ec2):
+    stray = stray_eni(world)
+    gc.sweep_cluster(world.cluster)
+    ec2.control.configure(faults=[{"actions": ["DescribeNetworkInterfaces"], "count": 5,
+                                   "code": "UnauthorizedOperation", "status": 403}])
+    failed = gc.sweep_cluster(world.cluster)
+    assert failed.error.startswith("UnauthorizedOperation")
+    assert failed.details["candidates"] == [stray]
+    ec2.control.configure(faults=[])
+    assert gc.sweep_cluster(world.cluster).details["deleted"] == [stray]
+
+
+def test_node_termination_cleanup_deletes_the_nodes_available_enis_at_once(world):
+    node = Node.objects.get(name="node-0")
+    mine = stray_eni(world, instance_id=node.instance_id)
+    other_node = stray_eni(world, instance_id="i-0000000000000beef")
+    in_service = attached(world, "p1")
+    world.core.delete_node("node-0")
+    Node.objects.filter(pk=node.pk).update(deleted_at=timezone.now())
+    assert gc.terminated_nodes_due(world.cluster) == []  # its branches are not released yet
+    BranchENI.objects.filter(eni_id=in_service["eniId"]).update(state=BranchENIState.DELETED)
+    [due] = gc.terminated_nodes_due(world.cluster)
+    run = gc.cleanup_terminated_node(world.cluster, due)
+    assert run.kind == GCRunKind.NODE_TERMINATION and run.deleted == 1
+    assert run.details["deleted"] == [mine]
+    assert mine not in all_eni_ids(world)
+    assert {other_node, in_service["eniId"]} <= all_eni_ids(world)  # associated: spared
+    assert gc.terminated_nodes_due(world.cluster) == []
