@@ -64,8 +64,8 @@ def allow_with_patch(patch: list[dict[str, Any]], message: str = "") -> Decision
     return Decision(allowed=True, message=message, code=200, patch=list(patch))
 
 
-def parse_review(body: bytes | str) -> AdmissionRequest:
-    """Read an ``admission.k8s.io/v1`` AdmissionReview about a core/v1 Pod."""
+def parse_review(body: bytes | str, kind: str = "Pod") -> AdmissionRequest:
+    """Read an ``admission.k8s.io/v1`` AdmissionReview about a core/v1 object of ``kind``."""
     try:
         review = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
@@ -83,7 +83,7 @@ def parse_review(body: bytes | str) -> AdmissionRequest:
     uid = request.get("uid")
     if not isinstance(uid, str) or not uid:
         raise BadReview("request.uid is missing or not a non-empty string")
-    _check_kind(request)
+    _check_kind(request, kind)
     operation = request.get("operation")
     if operation not in OPERATIONS:
         raise BadReview(f"request.operation {operation!r} is not one of {', '.join(OPERATIONS)}")
@@ -94,12 +94,13 @@ def parse_review(body: bytes | str) -> AdmissionRequest:
     username = user_info.get("username") if isinstance(user_info, dict) else None
     if username is not None and not isinstance(username, str):
         raise BadReview("request.userInfo.username must be a string")
-    obj = _pod_object(request, "object")
-    old = _pod_object(request, "oldObject")
+    obj = _core_object(request, "object", kind)
+    old = _core_object(request, "oldObject", kind)
+    noun = kind.lower()
     if operation in ("CREATE", "UPDATE") and obj is None:
-        raise BadReview(f"request.object (the pod) is required for {operation}")
+        raise BadReview(f"request.object (the {noun}) is required for {operation}")
     if operation == "UPDATE" and old is None:
-        raise BadReview("request.oldObject (the pod before the update) is required for UPDATE")
+        raise BadReview(f"request.oldObject (the {noun} before the update) is required for UPDATE")
     return AdmissionRequest(
         uid=uid,
         operation=operation,
@@ -110,25 +111,27 @@ def parse_review(body: bytes | str) -> AdmissionRequest:
     )
 
 
-def _check_kind(request: dict[str, Any]) -> None:
+def _check_kind(request: dict[str, Any], expected: str) -> None:
     kind = request.get("kind")
     if not isinstance(kind, dict):
         raise BadReview("request.kind (group, version, kind) is missing")
     gvk = (kind.get("group") or "", kind.get("version"), kind.get("kind"))
-    if gvk != ("", "v1", "Pod"):
+    if gvk != ("", "v1", expected):
         group, version, name = gvk
-        raise BadReview(f"this webhook admits core/v1 Pods, not {group or 'core'}/{version}/{name}")
+        raise BadReview(
+            f"this webhook admits core/v1 {expected}s, not {group or 'core'}/{version}/{name}"
+        )
 
 
-def _pod_object(request: dict[str, Any], key: str) -> dict[str, Any] | None:
+def _core_object(request: dict[str, Any], key: str, expected: str) -> dict[str, Any] | None:
     obj = request.get(key)
     if obj is None:
         return None
     if not isinstance(obj, dict):
-        raise BadReview(f"request.{key} must be a JSON object (a Pod)")
+        raise BadReview(f"request.{key} must be a JSON object (a {expected})")
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
-    if (kind is not None and kind != "Pod") or (api_version is not None and api_version != "v1"):
-        raise BadReview(f"request.{key} is a {api_version}/{kind}, not a v1/Pod")
+    if (kind is not None and kind != expected) or (api_version is not None and api_version != "v1"):
+        raise BadReview(f"request.{key} is a {api_version}/{kind}, not a v1/{expected}")
     return obj
 
 

@@ -70,10 +70,10 @@ def classify_pod(pod: Mapping[str, Any]) -> PodKind:
 def mutate_pod(
     request: AdmissionRequest, match: Matcher, *, windows_ipam: bool = False
 ) -> Decision:
-    """The mutating webhook's answer. Raises :class:`~apps.webhooks.pods.BadPod`."""
+    """The mutating webhook's answer. Raises :class:`~apps.webhooks.pods.BadObject`."""
     pod = request.object
     if pod is None:
-        raise pods.BadPod("the request carries no pod")
+        raise pods.BadObject("the request carries no pod")
     pods.check_pod(pod, containers=True)
     if request.operation != "CREATE":
         return allow(f"{request.operation} is not mutated; only CREATE is")

@@ -1,7 +1,7 @@
 """The parts of a core/v1 Pod the webhooks read, checked the way a decoder would.
 
 Upstream decodes the object into a typed Pod first and answers 400 when it cannot; we
-check the shape of the fields we read and raise :class:`BadPod` with the field path.
+check the shape of the fields we read and raise :class:`BadObject` with the field path.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ WINDOWS = "windows"
 DEFAULT_SERVICE_ACCOUNT = "default"
 
 
-class BadPod(ValueError):
-    """The object cannot be read as a Pod; the message names the field."""
+class BadObject(ValueError):
+    """The object (a Pod, or a Node) cannot be read; the message names the field."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -31,16 +31,16 @@ def _map(value: Any, path: str, values: type | None = str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise BadPod(f"{path} must be an object")
+        raise BadObject(f"{path} must be an object")
     if values is not None:
         for key, item in value.items():
             if not isinstance(item, values):
-                raise BadPod(f"{path}[{key!r}] must be a {values.__name__}")
+                raise BadObject(f"{path}[{key!r}] must be a {values.__name__}")
     return value
 
 
 def check_pod(pod: Mapping[str, Any], *, containers: bool) -> None:
-    """Raise :class:`BadPod` unless the fields the webhooks read have the right types.
+    """Raise :class:`BadObject` unless the fields the webhooks read have the right types.
 
     ``containers``: the mutating webhook needs at least one container to patch.
     """
@@ -48,21 +48,21 @@ def check_pod(pod: Mapping[str, Any], *, containers: bool) -> None:
     _map(metadata.get("labels"), "metadata.labels")
     _map(metadata.get("annotations"), "metadata.annotations")
     if not isinstance(metadata.get("namespace") or "", str):
-        raise BadPod("metadata.namespace must be a string")
+        raise BadObject("metadata.namespace must be a string")
     spec = _map(pod.get("spec"), "spec", values=None)
     if not isinstance(spec.get("hostNetwork") or False, bool):
-        raise BadPod("spec.hostNetwork must be a boolean")
+        raise BadObject("spec.hostNetwork must be a boolean")
     _map(spec.get("nodeSelector"), "spec.nodeSelector")
     if not isinstance(spec.get("serviceAccountName") or "", str):
-        raise BadPod("spec.serviceAccountName must be a string")
+        raise BadObject("spec.serviceAccountName must be a string")
     if not containers:
         return
     items = spec.get("containers")
     if not isinstance(items, list) or not items:
-        raise BadPod("spec.containers must be a non-empty list")
+        raise BadObject("spec.containers must be a non-empty list")
     first = items[0]
     if not isinstance(first, dict):
-        raise BadPod("spec.containers[0] must be an object")
+        raise BadObject("spec.containers[0] must be an object")
     resources = _map(first.get("resources"), "spec.containers[0].resources", values=None)
     _map(resources.get("limits"), "spec.containers[0].resources.limits", values=None)
     _map(resources.get("requests"), "spec.containers[0].resources.requests", values=None)

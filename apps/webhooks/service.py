@@ -10,6 +10,7 @@ from . import conf
 from .admission import AdmissionRequest, Decision
 from .cache import CLUSTERS_KEY, cluster_key, load_clusters, load_snapshot, webhook_cache
 from .mutation import Lookup, mutate_pod
+from .nodes import validate_node as validate_node_update
 from .validation import validate_pod
 
 
@@ -67,3 +68,9 @@ def validate(request: AdmissionRequest, cluster_name: str | None) -> Decision:
     if cluster_name is not None:
         resolve_cluster(cluster_name)  # a named cluster must exist; the decision ignores it
     return validate_pod(request, conf.controller_identities(), windows_ipam=conf.windows_ipam())
+
+
+def validate_node(request: AdmissionRequest, cluster_name: str | None) -> Decision:
+    if cluster_name is not None:
+        resolve_cluster(cluster_name)
+    return validate_node_update(request)

@@ -41,7 +41,7 @@ def validate_pod(
     *,
     windows_ipam: bool = False,
 ) -> Decision:
-    """The validating webhook's answer. Raises :class:`~apps.webhooks.pods.BadPod`."""
+    """The validating webhook's answer. Raises :class:`~apps.webhooks.pods.BadObject`."""
     protected = protected_annotations(windows_ipam=windows_ipam)
     if request.operation == "CREATE":
         new = _annotations(request.object)
@@ -65,7 +65,7 @@ def validate_pod(
 
 def _annotations(pod: Mapping[str, Any] | None) -> Mapping[str, str]:
     if pod is None:
-        raise pods.BadPod("the request carries no pod")
+        raise pods.BadObject("the request carries no pod")
     pods.check_pod(pod, containers=False)
     return pods.annotations(pod)
 

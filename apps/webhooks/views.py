@@ -26,11 +26,12 @@ from .admission import (
     parse_review,
     review_response,
 )
-from .pods import BadPod
+from .pods import BadObject
 
 logger = logging.getLogger(__name__)
 
 Decide = Callable[[AdmissionRequest, str | None], Decision]
+NODE = "Node"
 
 
 def _json(body: dict, status: int = 200, **headers: str) -> HttpResponse:
@@ -46,7 +47,9 @@ def _failure(code: int, message: str, **headers: str) -> HttpResponse:
     return _json(failure_status(code, message), status=code, **headers)
 
 
-def _answer(request: HttpRequest, cluster: str | None, decide: Decide) -> HttpResponse:
+def _answer(
+    request: HttpRequest, cluster: str | None, decide: Decide, kind: str = "Pod"
+) -> HttpResponse:
     if request.method != "POST":
         return _failure(
             405, f"{request.method} is not allowed; POST an AdmissionReview", Allow="POST"
@@ -67,14 +70,14 @@ def _answer(request: HttpRequest, cluster: str | None, decide: Decide) -> HttpRe
     except RequestDataTooBig:
         return _failure(400, f"the body is larger than the limit of {limit} bytes")
     try:
-        review = parse_review(body)
+        review = parse_review(body, kind)
         decision = decide(review, cluster)
-    except (BadReview, BadPod) as error:
+    except (BadReview, BadObject) as error:
         return _failure(400, error.message)
     except service.UnknownCluster as error:
         return _failure(404, error.message)
     if not decision.allowed:
-        logger.info("denied pod %s in %s: %s", review.operation, review.namespace, decision.message)
+        logger.info("denied %s %s: %s", kind, review.operation, decision.message)
     return _json(review_response(review.uid, decision))
 
 
@@ -88,3 +91,9 @@ def mutate_pod(request: HttpRequest, cluster: str | None = None) -> HttpResponse
 def validate_pod(request: HttpRequest, cluster: str | None = None) -> HttpResponse:
     """``POST /validate-v1-pod`` (default cluster) and ``/clusters/<name>/validate-v1-pod``."""
     return _answer(request, cluster, service.validate)
+
+
+@csrf_exempt
+def validate_node(request: HttpRequest, cluster: str | None = None) -> HttpResponse:
+    """``POST /validate-v1-node`` and ``/clusters/<name>/validate-v1-node``."""
+    return _answer(request, cluster, service.validate_node, kind=NODE)

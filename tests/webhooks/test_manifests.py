@@ -39,8 +39,8 @@ def load(name: str) -> dict:
 def test_configuration_matches_upstream_and_our_endpoints(name, kind, webhook, operations, view):
     config = load(name)
     assert config["apiVersion"] == "admissionregistration.k8s.io/v1" and config["kind"] == kind
-    [hook] = config["webhooks"]
-    assert hook["name"] == webhook
+    hooks = {hook["name"]: hook for hook in config["webhooks"]}
+    hook = hooks[webhook]
     assert hook["admissionReviewVersions"] == ["v1"]
     assert hook["sideEffects"] == "None"
     assert hook["matchPolicy"] == "Equivalent"
@@ -73,3 +73,14 @@ def test_the_fail_closed_overlay_sets_fail_on_both_and_spares_system_namespaces(
         for d in (load("mutating-webhook.yaml"), load("validating-webhook.yaml"))
     }
     assert names == {patch["target"]["name"] for patch in overlay["patches"]}
+
+
+def test_the_node_webhook_sees_node_updates_and_stays_fail_open():
+    hooks = {hook["name"]: hook for hook in load("validating-webhook.yaml")["webhooks"]}
+    assert list(hooks) == ["vpod.vpc.k8s.aws", "vnode.vpc.k8s.aws"]
+    node = hooks["vnode.vpc.k8s.aws"]
+    assert node["rules"][0]["operations"] == ["UPDATE"] and node["rules"][0]["resources"] == [
+        "nodes"
+    ]
+    assert node["failurePolicy"] == "Ignore" and node["sideEffects"] == "None"
+    assert resolve(node["clientConfig"]["service"]["path"]).func is views.validate_node

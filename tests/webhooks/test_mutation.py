@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from apps.webhooks.admission import AdmissionRequest
 from apps.webhooks.mutation import Lookup, PodKind, classify_pod, mutate_pod
-from apps.webhooks.pods import BadPod
+from apps.webhooks.pods import BadObject
 
 from .factories import container, pod
 
@@ -156,7 +156,7 @@ def test_host_network_and_windows_pods_are_not_looked_up():
     ],
 )
 def test_a_malformed_pod_is_refused_naming_the_field(obj, field):
-    with pytest.raises(BadPod) as error:
+    with pytest.raises(BadObject) as error:
         mutate_pod(request(obj), matcher())
     assert error.value.message.startswith(field)
 
