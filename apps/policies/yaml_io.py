@@ -37,6 +37,7 @@ IGNORED_METADATA_FIELDS = {
     "ownerReferences",
     "generateName",
 }
+MAX_DEPTH = 32  # a SecurityGroupPolicy is 6 levels deep; a List of them 8
 SPEC_ORDER = ("podSelector", "serviceAccountSelector", "securityGroups")
 SELECTOR_ORDER = ("matchLabels", "matchExpressions")
 EXPRESSION_ORDER = ("key", "operator", "values")
@@ -96,7 +97,12 @@ def parse_manifests(text: str) -> tuple[list[ParsedPolicy], list[DocumentError]]
         lines = _line_index(node, "", {}, errors, number)
         if errors and errors[-1].document == number:
             continue
-        data = yaml.SafeLoader("").construct_document(node)
+        try:
+            data = yaml.SafeLoader("").construct_document(node)
+        except yaml.YAMLError as exc:  # e.g. a tag with no meaning here (!!python/object)
+            reason, line = _describe_yaml_problem(exc, text)
+            errors.append(DocumentError(number, f"not valid YAML: {reason}", line=line))
+            continue
         for item, item_path in _objects_in(data, number, node, errors):
             parsed = _read_object(item, number, _lines_under(lines, item_path), item_path, errors)
             if parsed is None:
@@ -129,22 +135,33 @@ class _DocumentStream:
         self.syntax_error: DocumentError | None = None
 
     def __iter__(self):
-        loader = yaml.SafeLoader(self.text)
+        loader = None
         number = 1
         try:
+            loader = yaml.SafeLoader(self.text)
             while loader.check_node():
                 yield number, loader.get_node()
                 number += 1
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = ", ".join(part for part in (exc.context, exc.problem) if part)
-            self.syntax_error = DocumentError(
-                number, f"not valid YAML: {problem or exc}", line=mark.line + 1 if mark else None
-            )
-        except yaml.YAMLError as exc:
-            self.syntax_error = DocumentError(number, f"not valid YAML: {exc}")
+        except (yaml.YAMLError, RecursionError) as exc:
+            reason, line = _describe_yaml_problem(exc, self.text)
+            self.syntax_error = DocumentError(number, f"not valid YAML: {reason}", line=line)
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
+
+
+def _describe_yaml_problem(exc: BaseException, text: str) -> tuple[str, int | None]:
+    """(what is wrong, 1-based line or None) for an error PyYAML raised."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply", None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = ", ".join(part for part in (exc.context, exc.problem) if part)
+        return problem or str(exc), (mark.line + 1 if mark else None)
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1
+        return str(exc).splitlines()[0], line
+    return str(exc).splitlines()[0], None
 
 
 def _lines_under(lines: dict[str, int], item_path: str) -> dict[str, int]:
@@ -160,8 +177,18 @@ def _lines_under(lines: dict[str, int], item_path: str) -> dict[str, int]:
     return result
 
 
-def _line_index(node, path: str, lines: dict[str, int], errors, number: int) -> dict[str, int]:
-    """Map each field path in ``node`` to its line; refuse aliases and duplicate keys."""
+def _line_index(
+    node, path: str, lines: dict[str, int], errors, number: int, depth: int = 0
+) -> dict[str, int]:
+    """Map each field path in ``node`` to its line; refuse aliases, duplicate keys and
+    absurd nesting."""
+    if depth > MAX_DEPTH:
+        errors.append(
+            DocumentError(
+                number, f"nested more than {MAX_DEPTH} levels deep", path, node.start_mark.line + 1
+            )
+        )
+        return lines
     if getattr(node, "_sgp_visited", False):
         errors.append(
             DocumentError(
@@ -195,10 +222,10 @@ def _line_index(node, path: str, lines: dict[str, int], errors, number: int) -> 
                     )
                 )
             keys.add(key)
-            _line_index(value_node, _join(path, key), lines, errors, number)
+            _line_index(value_node, _join(path, key), lines, errors, number, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _line_index(item, f"{path}[{index}]", lines, errors, number)
+            _line_index(item, f"{path}[{index}]", lines, errors, number, depth + 1)
     return lines
 
 

@@ -236,6 +236,27 @@ def test_anchors_and_aliases_are_refused():
     assert error.path == "spec.podSelector"
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment", "line"),
+    [
+        ("[" * 5000, "nested too deeply", None),
+        ("a: " + "{b: " * 3000 + "1" + "}" * 3000, "nested too deeply", None),
+        ("a: " + "[" * 40 + "]" * 40, "nested more than 32 levels deep", 1),
+        ("kind: x\nname: \x00\n", "unacceptable character #x0000", 2),
+        (
+            "kind: x\nrun: !!python/object/apply:os.system [id]\n",
+            "could not determine a constructor",
+            2,
+        ),
+        ("kind: !custom x\n", "could not determine a constructor for the tag '!custom'", 1),
+    ],
+)
+def test_hostile_or_odd_yaml_gives_an_error_not_a_crash(text, fragment, line):
+    error = one_error(text)
+    assert fragment in error.reason
+    assert error.line == line
+
+
 def test_more_than_five_groups_parses_with_a_warning():
     groups = "".join(f"      - sg-{n:08x}\n" for n in range(1, 7))
     text = UPSTREAM_SAMPLE.replace("      - sg-0123456789abcdef0\n", groups)
