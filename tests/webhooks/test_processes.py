@@ -1,0 +1,117 @@
+"""Across real processes: gunicorn with two workers answers from its caches, and a policy
+written by a *different* process is seen by every worker within a second (the file
+version stamp under VAR_DIR is the only thing they share besides the database)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .factories import pod, review
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+SETUP = """
+import django; django.setup()
+from apps.inventory.models import Cluster, ServiceAccount
+cluster = Cluster.objects.create(name="prod", vpc_id="vpc-0123456789abcdef0")
+ServiceAccount.objects.create(cluster=cluster, namespace="shop", name="default", labels={})
+"""
+ADD_POLICY = """
+import django; django.setup()
+from apps.inventory.models import Cluster
+from apps.policies.models import Policy
+Policy.objects.create(
+    cluster=Cluster.objects.get(name="prod"), namespace="shop", name="db",
+    spec={"podSelector": {"matchLabels": {"app": "db"}}, "securityGroups": {"groupIds": ["sg-1"]}},
+)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    for folder in ("queue", "processed"):
+        (tmp_path / "broker" / folder).mkdir(parents=True)
+    env = {
+        **os.environ,
+        "SGPADMIN_MODE": "production",
+        "SECRET_KEY": "process-test-key",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SGPADMIN_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "DJANGO_SETTINGS_MODULE": "sgpadmin.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    python = [sys.executable]
+    subprocess.run(
+        [*python, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run([*python, "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "sgpadmin.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        "--workers=2",
+        "--no-control-socket",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "gunicorn failed"
+                time.sleep(0.1)
+        yield port, env
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def ask(port: int) -> bool:
+    """Whether a matching pod gets a patch, asked over a fresh connection (either worker)."""
+    body = json.dumps(review(pod(namespace="shop", labels={"app": "db"}), namespace="shop"))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request(
+        "POST", "/mutate-v1-pod", body=body, headers={"Content-Type": "application/json"}
+    )
+    response = connection.getresponse()
+    answer = json.loads(response.read())["response"]
+    connection.close()
+    assert response.status == 200 and answer["allowed"]
+    return "patch" in answer
+
+
+def test_a_policy_written_by_another_process_reaches_every_worker_within_a_second(server):
+    port, env = server
+    assert not any(ask(port) for _ in range(20))  # both workers warm, nothing matches
+    subprocess.run(
+        [sys.executable, "-c", ADD_POLICY], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    written = time.monotonic()
+    streak = 0
+    while streak < 20:  # twenty answers in a row with the patch: every worker has it
+        assert time.monotonic() - written < 1.0, "not every worker saw the policy within 1 s"
+        streak = streak + 1 if ask(port) else 0
