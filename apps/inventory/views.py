@@ -120,15 +120,8 @@ class NodeDetailView(ObjectDetailView):
 
 
 def latest_report(node):
-    """The node agent's last report, once the NodeReport model exists (None before)."""
-    model = getattr(inv, "NodeReport", None)
-    if model is None:
-        return None
-    names = {f.name for f in model._meta.get_fields()}
-    reports = model.objects.filter(node=node) if "node" in names else model.objects.filter(
-        cluster=node.cluster, node_name=node.name
-    )
-    return reports.order_by("-pk").first()
+    """The node agent's last report (one row per node, replaced on every report)."""
+    return inv.NodeReport.objects.filter(cluster=node.cluster, node_name=node.name).first()
 
 
 def branch_of_pod(field):

@@ -108,3 +108,19 @@ def test_security_group_page_lists_policies_and_holders(world, viewer):
     assert reverse("policies:policy_detail", args=[world.web_policy.pk]) in body
     assert "team-a/web-1" in body and "10.0.1.20" in body
     assert "old-1" not in body  # cooling branches no longer serve a pod
+
+
+def test_node_page_shows_the_agents_report_and_disagreements(world, viewer):
+    from django.utils import timezone
+
+    from apps.inventory.models import NodeReport
+
+    url = reverse("inventory:node_detail", args=[world.busy_node.pk])
+    assert "No report from this node" in viewer.get(url).content.decode()
+    NodeReport.objects.create(
+        cluster=world.alpha, node_name="node-busy", received_at=timezone.now(), agent_version="0.1",
+        mode="strict", report={"pods": []}, disagreements=[
+            {"pod": "team-a/web-1", "kind": "not-plumbed", "detail": "the node has no plumbing for it"}])
+    body = viewer.get(url).content.decode()
+    assert "disagree (1)" in body and "not-plumbed" in body and "team-a/web-1" in body
+    assert "strict mode" in body
