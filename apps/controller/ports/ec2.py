@@ -1,6 +1,7 @@
 """The EC2 port: a thin boto3 adapter for trunk and branch ENIs (reference §3.3, §4.2, §4.9).
 
-Every request waits for a token of its credential set's shared bucket (each SDK retry too),
+Every request waits for a token of its credential set's shared bucket (each SDK retry too;
+the trunk association calls have a second bucket, as upstream's separate "instance" client),
 goes through botocore's ``standard`` retry mode (``RequestLimitExceeded`` and 5xx are retried
 with capped exponential backoff and jitter) and is counted in ``sgpadmin_ec2_calls_total``
 by action and outcome (``ok`` or the EC2 error code), once per HTTP attempt.
@@ -37,6 +38,10 @@ EC2_CALLS = Counter(
     "sgpadmin_ec2_calls_total", "EC2 API requests (each HTTP attempt), by action and outcome.",
     ["action", "outcome"],
 )
+# Upstream sends these through its "instance" client, with a bucket of its own (§4.9).
+ASSOCIATION_ACTIONS = frozenset({
+    "AssociateTrunkInterface", "DisassociateTrunkInterface", "DescribeTrunkInterfaceAssociations",
+})
 RETRYABLE_CODES = frozenset({
     "RequestLimitExceeded", "Throttling", "ThrottlingException", "InternalError",
     "InternalFailure", "ServiceUnavailable", "Unavailable", "RequestTimeout",
@@ -111,9 +116,13 @@ def ec2_client(region: str, endpoint_url: str | None = None) -> Any:
         credentials = client._request_signer._credentials
         access_key = getattr(credentials, "access_key", "") if credentials else ""
         credential_key = hashlib.sha256(f"{access_key}|{region}".encode()).hexdigest()[:16]
-        bucket = shared_bucket(credential_key)
-        def take_token(**_: Any) -> None:  # before-send: a non-None return would be the answer
-            wait_for_token(bucket)
+        user_bucket = shared_bucket(credential_key)
+        instance_bucket = shared_bucket(f"{credential_key}:instance")
+
+        def take_token(event_name: str = "", **_: Any) -> None:
+            # before-send, once per HTTP attempt; a non-None return would become the answer.
+            action = event_name.rsplit(".", 1)[-1]
+            wait_for_token(instance_bucket if action in ASSOCIATION_ACTIONS else user_bucket)
 
         client.meta.events.register("before-send.ec2", take_token)
         client.meta.events.register("needs-retry.ec2", _count_attempt)

@@ -8,6 +8,9 @@ EC2's own buckets are account-wide (reference §8.2); upstream keeps a client-si
   clock), so N workers together stay within the rate;
 - in-process otherwise (the demo, unit tests): shared by the threads of one process.
 
+Like upstream's two clients ("user" for ENI calls, "instance" for trunk associations), a
+credential set has two buckets of this size; see :mod:`apps.controller.ports.ec2`.
+
 A caller *reserves* a token and sleeps until it is due, so waiting is fair and never spins.
 Settings: ``SGPADMIN_EC2_QPS`` (default 12; 0 disables) and ``SGPADMIN_EC2_BURST`` (18).
 """
