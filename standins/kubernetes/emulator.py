@@ -80,6 +80,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     _revision: int = attrs.field(default=0, init=False)
     _events: collections.deque = attrs.field(factory=collections.deque, init=False)
     _changed: asyncio.Condition = attrs.field(factory=asyncio.Condition, init=False)
+    _wakers: set = attrs.field(factory=set, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -109,6 +110,16 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         namespaces = self._served["v1/namespaces"]
         for name in INITIAL_NAMESPACES:
             self._create(namespaces, None, {"metadata": {"name": name}})
+        try:
+            task = asyncio.get_running_loop().create_task(self._wake_watchers())
+            self._wakers.add(task)  # keep a reference until done (asyncio holds only weak ones)
+            task.add_done_callback(self._wakers.discard)
+        except RuntimeError:
+            pass  # no loop yet (construction outside the server): nobody is watching
+
+    async def _wake_watchers(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     @property
     def revision(self) -> int:
@@ -126,8 +137,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         served = self._served_for(request)
         async with self._lock:
             result = self._write(served, request)
-        async with self._changed:
-            self._changed.notify_all()
+        await self._wake_watchers()
         created = request.method.value == "POST"
         return aiohttp.web.json_response(result, status=201 if created else 200)
 
