@@ -44,8 +44,12 @@ def percentile(values: list[float], pct: float) -> float:
 
 def summary(values: list[float]) -> dict:
     ms = [v * 1000 for v in values]
-    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "max_ms": round(max(ms), 2)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "max_ms": round(max(ms), 2),
+    }
 
 
 def pod_specs(count: int) -> list[dict]:
@@ -54,8 +58,15 @@ def pod_specs(count: int) -> list[dict]:
         vlan_id = index + 1
         ip = f"10.0.1.{10 + index}"
         mac = f"02:00:00:01:{vlan_id >> 8:02x}:{vlan_id & 0xFF:02x}"
-        specs.append({"name": f"bench-{index:03d}", "vlan_id": vlan_id, "ip": ip, "mac": mac,
-                      "uid": str(uuid.uuid4())})
+        specs.append(
+            {
+                "name": f"bench-{index:03d}",
+                "vlan_id": vlan_id,
+                "ip": ip,
+                "mac": mac,
+                "uid": str(uuid.uuid4()),
+            }
+        )
     return specs
 
 
@@ -73,8 +84,13 @@ def run_subprocess_phase(lab, node: Node, specs, namespace) -> tuple[list[float]
     adds, dels, results = [], [], {}
     for spec in specs:
         started = time.perf_counter()
-        code, result = node.cni("ADD", f"sub-{spec['name']}", spec["netns"], (namespace, spec["name"], spec["uid"]),
-                                in_node=False)
+        code, result = node.cni(
+            "ADD",
+            f"sub-{spec['name']}",
+            spec["netns"],
+            (namespace, spec["name"], spec["uid"]),
+            in_node=False,
+        )
         adds.append(time.perf_counter() - started)
         if code != 0:
             raise SystemExit(f"ADD failed: {result}")
@@ -84,27 +100,46 @@ def run_subprocess_phase(lab, node: Node, specs, namespace) -> tuple[list[float]
         raise SystemExit("a benchmarked pod could not reach RDS")
     for spec in specs:
         started = time.perf_counter()
-        code, out = node.cni("DEL", f"sub-{spec['name']}", spec["netns"], (namespace, spec["name"], spec["uid"]),
-                             prev_result=results[spec["name"]], in_node=False)
+        code, out = node.cni(
+            "DEL",
+            f"sub-{spec['name']}",
+            spec["netns"],
+            (namespace, spec["name"], spec["uid"]),
+            prev_result=results[spec["name"]],
+            in_node=False,
+        )
         dels.append(time.perf_counter() - started)
         if code != 0:
             raise SystemExit(f"DEL failed: {out}")
     return adds, dels
 
 
-def run_in_process_phase(node: InProcessNode, specs, namespace, mode) -> tuple[list[float], list[float]]:
+def run_in_process_phase(
+    node: InProcessNode, specs, namespace, mode
+) -> tuple[list[float], list[float]]:
     service = node.agent.service
     adds, dels, results = [], [], {}
     for spec in specs:
-        config = {"cniVersion": "1.0.0", "name": "sgp", "type": "sgp-cni", "podSGEnforcingMode": mode,
-                  "branchLinkKind": "macvlan"}
+        config = {
+            "cniVersion": "1.0.0",
+            "name": "sgp",
+            "type": "sgp-cni",
+            "podSGEnforcingMode": mode,
+            "branchLinkKind": "macvlan",
+        }
         env = cni_env("ADD", f"inp-{spec['name']}", spec["netns"], spec, namespace)
         started = time.perf_counter()
         results[spec["name"]] = service.add(parse_environment(env), parse_netconf(config))
         adds.append(time.perf_counter() - started)
     for spec in specs:
-        config = {"cniVersion": "1.0.0", "name": "sgp", "type": "sgp-cni", "podSGEnforcingMode": mode,
-                  "branchLinkKind": "macvlan", "prevResult": results[spec["name"]]}
+        config = {
+            "cniVersion": "1.0.0",
+            "name": "sgp",
+            "type": "sgp-cni",
+            "podSGEnforcingMode": mode,
+            "branchLinkKind": "macvlan",
+            "prevResult": results[spec["name"]],
+        }
         env = cni_env("DEL", f"inp-{spec['name']}", spec["netns"], spec, namespace)
         started = time.perf_counter()
         service.delete(parse_environment(env), parse_netconf(config))
@@ -119,8 +154,20 @@ def plan_only(specs, mode) -> list[float]:
     for spec in specs:
         started = time.perf_counter()
         branch = parse_pod_eni(annotation(spec["vlan_id"], spec["mac"], spec["ip"]))
-        plan_pod(PodInputs("default", spec["name"], "eth0", mode, 9001, "eni", "macvlan", branch,
-                           "02:aa:bb:cc:dd:ee", "eth1"))
+        plan_pod(
+            PodInputs(
+                "default",
+                spec["name"],
+                "eth0",
+                mode,
+                9001,
+                "eni",
+                "macvlan",
+                branch,
+                "02:aa:bb:cc:dd:ee",
+                "eth1",
+            )
+        )
         times.append(time.perf_counter() - started)
     return times
 
@@ -137,6 +184,13 @@ def main() -> int:
     if not 1 <= args.pods <= 150:
         print("--pods must be 1..150 (VLAN ids 1..N, pod IPs in one /24)", file=sys.stderr)
         return 2
+    # Bytecode as a pip install leaves it (this environment may set PYTHONDONTWRITEBYTECODE, and
+    # an editable install would otherwise compile the plugin from source on every call).
+    import compileall
+
+    import sgp_node_agent
+
+    compileall.compile_dir(str(Path(sgp_node_agent.__file__).parent), quiet=1)
     lab = Lab().up()
     kube = EmulatedKubernetes().start()
     workdir = Path(tempfile.mkdtemp(prefix="sgp-bench-node-"))
@@ -146,8 +200,13 @@ def main() -> int:
     node = None
     try:
         for spec in specs:
-            kube.create_pod(namespace, spec["name"], lab.node, annotation(spec["vlan_id"], spec["mac"], spec["ip"]),
-                            uid=spec["uid"])
+            kube.create_pod(
+                namespace,
+                spec["name"],
+                lab.node,
+                annotation(spec["vlan_id"], spec["mac"], spec["ip"]),
+                uid=spec["uid"],
+            )
             lab.register_branch(spec["mac"], spec["ip"])
             spec["netns"] = lab.pod_netns(f"p{spec['vlan_id']}")
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
@@ -157,11 +216,17 @@ def main() -> int:
         node.stop()
         figures["subprocess"] = {"add": summary(adds), "del": summary(dels)}
 
-        leftover = [line for line in sh("ip", "-n", lab.node, "-br", "link").splitlines() if "vlan.eth." in line]
+        leftover = [
+            line
+            for line in sh("ip", "-n", lab.node, "-br", "link").splitlines()
+            if "vlan.eth." in line
+        ]
         if leftover:
             raise SystemExit(f"DEL left links behind: {leftover}")
 
-        node = InProcessNode(lab, workdir, kubeconfig, args.mode, True, pod_source=PodSource(kube.api_client()))
+        node = InProcessNode(
+            lab, workdir, kubeconfig, args.mode, True, pod_source=PodSource(kube.api_client())
+        )
         node.start()
         adds, dels = run_in_process_phase(node, specs, namespace, args.mode)
         node.stop()

@@ -44,3 +44,9 @@ def test_a_newer_pod_takes_over_the_claims_it_shares_with_older_records():
     changed = hand_over([old, unrelated, newer], newer)
     assert changed == [replace(old, released=("host_veth", "vlan"))]
     assert claims_of_others([*changed, unrelated, newer], "new").vlan_ids == {9}
+
+
+def test_a_new_store_reads_what_another_wrote(tmp_path):
+    RecordStore(tmp_path).put(record("c1"))
+    (tmp_path / "junk.json").write_text("{not json")
+    assert [r.container_id for r in RecordStore(tmp_path).all()] == ["c1"]

@@ -20,11 +20,10 @@ import sys
 from collections.abc import Mapping
 
 from . import errors
-from .netconf import SUPPORTED_VERSIONS, parse_environment, parse_netconf
+from .protocol import DEFAULT_SOCKET, DEFAULT_STATE_DIR, SUPPORTED_VERSIONS
 
 CONNECT_TIMEOUT = 2.0
 CALL_TIMEOUT = 60.0
-DEFAULT_STATE_DIR = "/run/sgp-node-agent/pods"
 
 
 def call_daemon(path: str, request: dict, timeout: float = CALL_TIMEOUT) -> dict:
@@ -76,20 +75,25 @@ def run(env: Mapping[str, str], stdin_text: str) -> dict | None:
         raise errors.CniError(
             errors.DECODE_FAILURE, "network configuration is not JSON", str(exc)
         ) from exc
-    conf = parse_netconf(raw_config)
-    parse_environment(env)  # reject a bad call before bothering the daemon
+    if not isinstance(raw_config, dict):
+        raise errors.CniError(errors.DECODE_FAILURE, "network configuration must be a JSON object")
+    socket_path = str(raw_config.get("agentSocket") or DEFAULT_SOCKET)
     cni_env = {key: value for key, value in env.items() if key.startswith("CNI_")}
     request = {"env": cni_env, "config": raw_config}
     try:
-        reply = call_daemon(conf.agent_socket, request)
+        reply = call_daemon(socket_path, request)
     except (OSError, ValueError) as exc:
+        # The daemon validates every call; without it, validate here so that a bad call still
+        # gets its own error code rather than "try again later".
+        from .netconf import parse_environment, parse_netconf
+
+        parse_netconf(raw_config)
+        parse_environment(env)
         if command == "DEL":
             delete_locally(request, str(raw_config.get("stateDir") or DEFAULT_STATE_DIR))
             return None
         raise errors.CniError(
-            errors.TRY_AGAIN_LATER,
-            f"sgp-node-agent is not reachable at {conf.agent_socket}",
-            str(exc),
+            errors.TRY_AGAIN_LATER, f"sgp-node-agent is not reachable at {socket_path}", str(exc)
         ) from exc
     if reply.get("error"):
         raise errors.CniError.from_json(reply["error"])

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 
 from . import errors
 from .names import DEFAULT_VETH_PREFIX, MODES, STRICT
+from .protocol import DEFAULT_SOCKET, SUPPORTED_VERSIONS
 
-SUPPORTED_VERSIONS = ("0.3.1", "0.4.0", "1.0.0")
 COMMANDS = ("ADD", "DEL", "CHECK", "VERSION")
 DEFAULT_MTU = 9001
 MIN_MTU = 576
 BRANCH_LINK_KINDS = ("vlan", "macvlan")
-DEFAULT_SOCKET = "/run/sgp-node-agent/cni.sock"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .names import DEFAULT_VETH_PREFIX
-from .netconf import DEFAULT_SOCKET, parse_mode
+from .netconf import parse_mode
+from .protocol import DEFAULT_SOCKET, DEFAULT_STATE_DIR
 
-DEFAULT_STATE_DIR = "/run/sgp-node-agent/pods"
 DEFAULT_HOST_STATE = "/run/sgp-node-agent/host.json"
 
 

@@ -104,33 +104,43 @@ def hand_over(records: list[PodRecord], newer: PodRecord) -> list[PodRecord]:
 
 
 class RecordStore:
-    """Files ``<dir>/<container id>.json``, written atomically."""
+    """Files ``<dir>/<container id>.json``, written atomically, read once.
+
+    The daemon is the only writer while it runs (the plugin writes only when the daemon is
+    away), so records are loaded on first use and then served from memory: an ADD must not
+    cost a directory scan per pod already on the node.
+    """
 
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = Path(directory)
+        self._cache: dict[str, PodRecord] | None = None
 
     def _path(self, container_id: str) -> Path:
         if not _SAFE_ID.match(container_id):
             raise ValueError(f"container id {container_id!r} is not a safe file name")
         return self.directory / f"{container_id}.json"
 
+    def _records(self) -> dict[str, PodRecord]:
+        if self._cache is None:
+            self._cache = {}
+            if self.directory.is_dir():
+                for path in sorted(self.directory.glob("*.json")):
+                    try:
+                        record = PodRecord.from_json(json.loads(path.read_text()))
+                    except (OSError, ValueError, TypeError):
+                        continue
+                    self._cache[record.container_id] = record
+        return self._cache
+
+    def reload(self) -> None:
+        self._cache = None
+
     def get(self, container_id: str) -> PodRecord | None:
-        try:
-            text = self._path(container_id).read_text()
-        except FileNotFoundError:
-            return None
-        return PodRecord.from_json(json.loads(text))
+        self._path(container_id)
+        return self._records().get(container_id)
 
     def all(self) -> list[PodRecord]:
-        if not self.directory.is_dir():
-            return []
-        records = []
-        for path in sorted(self.directory.glob("*.json")):
-            try:
-                records.append(PodRecord.from_json(json.loads(path.read_text())))
-            except (OSError, ValueError, TypeError):
-                continue
-        return records
+        return list(self._records().values())
 
     def put(self, record: PodRecord) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -138,9 +148,11 @@ class RecordStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record.to_json(), sort_keys=True))
         os.replace(tmp, path)
+        self._records()[record.container_id] = record
 
     def remove(self, container_id: str) -> None:
         try:
             self._path(container_id).unlink()
         except FileNotFoundError:
             pass
+        self._records().pop(container_id, None)
