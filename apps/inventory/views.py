@@ -16,7 +16,8 @@ from apps.policies.explain import explain_pod
 from apps.policies.models import Policy
 
 from . import models as inv
-from .filtersets import NodeFilterSet, PodFilterSet, SecurityGroupFilterSet
+from .filtersets import NodeFilterSet, SecurityGroupFilterSet
+from .forms import PodListFilterSet
 from .tables import BranchTable, NodeTable, PodTable, SecurityGroupTable
 from .usage import (
     COOLING_STATES,
@@ -140,7 +141,7 @@ PODS = inv.Pod.objects.filter(deleted_at__isnull=True).select_related("cluster")
 
 class PodListView(ObjectListView):
     queryset = PODS
-    filterset_class = PodFilterSet
+    filterset_class = PodListFilterSet
     table_class = PodTable
     title = "Pods"
     nav_section = "pods"

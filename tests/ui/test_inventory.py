@@ -124,3 +124,10 @@ def test_node_page_shows_the_agents_report_and_disagreements(world, viewer):
     body = viewer.get(url).content.decode()
     assert "disagree (1)" in body and "not-plumbed" in body and "team-a/web-1" in body
     assert "strict mode" in body
+
+
+def test_pod_list_filters_pods_holding_a_branch(world, viewer):
+    holding = viewer.get(reverse("inventory:pod_list") + "?holds_branch=true").content.decode()
+    assert ">web-1<" in holding and ">db-1<" not in holding and ">web-2<" not in holding
+    without = viewer.get(reverse("inventory:pod_list") + "?holds_branch=false").content.decode()
+    assert ">web-1<" not in without and ">db-1<" in without
