@@ -58,9 +58,9 @@ Matcher = Callable[[str, Mapping[str, str], str], Lookup]
 
 def classify_pod(pod: Mapping[str, Any]) -> PodKind:
     """Upstream's ``WhichPod``: host network, then Fargate, then Windows, else Linux."""
-    if pods.spec(pod).get("hostNetwork") is True:
+    if pods.spec_of(pod).get("hostNetwork") is True:
         return PodKind.HOST_NETWORK
-    if pods.FARGATE_PROFILE_LABEL in pods.labels(pod):
+    if pods.FARGATE_PROFILE_LABEL in pods.labels_of(pod):
         return PodKind.FARGATE
     if pods.has_windows_node_selector(pod):
         return PodKind.WINDOWS
@@ -87,7 +87,7 @@ def mutate_pod(
             pod, _with_first_container_resource(_as_upstream(pod, request), pods.PRIVATE_IPV4)
         )
     namespace = pods.namespace(pod, request.namespace)
-    lookup = match(namespace, pods.labels(pod), pods.service_account_name(pod))
+    lookup = match(namespace, pods.labels_of(pod), pods.service_account_name(pod))
     if lookup.error is not None:
         return deny(f"{LOOKUP_FAILED}, error {lookup.error}")
     if kind is PodKind.FARGATE:
@@ -100,7 +100,7 @@ def mutate_pod(
 def _fargate(
     pod: Mapping[str, Any], request: AdmissionRequest, group_ids: tuple[str, ...]
 ) -> Decision:
-    annotations = dict(pods.annotations(pod))
+    annotations = dict(pods.annotations_of(pod))
     if not group_ids:
         if pods.FARGATE_SG_ANNOTATION not in annotations:
             return allow("Fargate pod not matching any SGP")
@@ -120,14 +120,14 @@ def _fargate(
 def _as_upstream(pod: Mapping[str, Any], request: AdmissionRequest) -> dict[str, Any]:
     """A shallow copy with upstream's one metadata fill-in: the namespace from the request."""
     mutated = dict(pod)
-    if not pods.metadata(pod).get("namespace") and request.namespace:
-        mutated["metadata"] = {**pods.metadata(pod), "namespace": request.namespace}
+    if not pods.metadata_of(pod).get("namespace") and request.namespace:
+        mutated["metadata"] = {**pods.metadata_of(pod), "namespace": request.namespace}
     return mutated
 
 
 def _with_first_container_resource(pod: dict[str, Any], resource: str) -> dict[str, Any]:
     """``pod`` with ``resource: "1"`` in the first container's limits and requests."""
-    spec = dict(pods.spec(pod))
+    spec = dict(pods.spec_of(pod))
     containers = list(spec["containers"])
     first = dict(containers[0])
     resources = dict(first.get("resources") or {})

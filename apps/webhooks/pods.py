@@ -68,33 +68,33 @@ def check_pod(pod: Mapping[str, Any], *, containers: bool) -> None:
     _map(resources.get("requests"), "spec.containers[0].resources.requests", values=None)
 
 
-def metadata(pod: Mapping[str, Any]) -> Mapping[str, Any]:
+def metadata_of(pod: Mapping[str, Any]) -> Mapping[str, Any]:
     return pod.get("metadata") or {}
 
 
-def labels(pod: Mapping[str, Any]) -> Mapping[str, str]:
-    return metadata(pod).get("labels") or {}
+def labels_of(pod: Mapping[str, Any]) -> Mapping[str, str]:
+    return metadata_of(pod).get("labels") or {}
 
 
-def annotations(pod: Mapping[str, Any]) -> Mapping[str, str]:
-    return metadata(pod).get("annotations") or {}
+def annotations_of(pod: Mapping[str, Any]) -> Mapping[str, str]:
+    return metadata_of(pod).get("annotations") or {}
 
 
-def spec(pod: Mapping[str, Any]) -> Mapping[str, Any]:
+def spec_of(pod: Mapping[str, Any]) -> Mapping[str, Any]:
     return pod.get("spec") or {}
 
 
 def namespace(pod: Mapping[str, Any], request_namespace: str) -> str:
     """The pod's namespace; the request's when the object lacks it (as upstream)."""
-    return metadata(pod).get("namespace") or request_namespace
+    return metadata_of(pod).get("namespace") or request_namespace
 
 
 def service_account_name(pod: Mapping[str, Any]) -> str:
     """``spec.serviceAccountName``; the API server sets ``default`` before webhooks run."""
-    return spec(pod).get("serviceAccountName") or DEFAULT_SERVICE_ACCOUNT
+    return spec_of(pod).get("serviceAccountName") or DEFAULT_SERVICE_ACCOUNT
 
 
 def has_windows_node_selector(pod: Mapping[str, Any]) -> bool:
     """Only the nodeSelector counts (stable or beta OS label); node affinity does not."""
-    selector = spec(pod).get("nodeSelector") or {}
+    selector = spec_of(pod).get("nodeSelector") or {}
     return WINDOWS in (selector.get(OS_LABEL), selector.get(OS_LABEL_BETA))

@@ -67,7 +67,9 @@ class RedisStamps:
         except Exception as error:  # any Redis or socket failure: keep the cache
             logger.warning("cannot read webhook stamp %s from Redis: %s", key, error)
             return None
-        return value.decode() if value is not None else ""
+        if value is None:
+            return ""
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     def bump(self, key: str) -> None:
         self.client.incr(self.prefix + key)

@@ -67,7 +67,7 @@ def _annotations(pod: Mapping[str, Any] | None) -> Mapping[str, str]:
     if pod is None:
         raise pods.BadObject("the request carries no pod")
     pods.check_pod(pod, containers=False)
-    return pods.annotations(pod)
+    return pods.annotations_of(pod)
 
 
 def _value(annotations: Mapping[str, str], key: str) -> str:

@@ -111,13 +111,14 @@ def review(
     operation: str = "CREATE",
     *,
     old: dict | None = None,
-    namespace: str = "default",
+    namespace: str | None = "default",
     username: str = "system:serviceaccount:kube-system:replicaset-controller",
     uid: str | None = None,
+    kind: str = "Pod",
 ) -> dict[str, Any]:
     """An ``admission.k8s.io/v1`` AdmissionReview request as kube-apiserver posts it."""
-    gvk = {"group": "", "version": "v1", "kind": "Pod"}
-    gvr = {"group": "", "version": "v1", "resource": "pods"}
+    gvk = {"group": "", "version": "v1", "kind": kind}
+    gvr = {"group": "", "version": "v1", "resource": kind.lower() + "s"}
     options_kind = {"CREATE": "CreateOptions", "UPDATE": "UpdateOptions", "DELETE": "DeleteOptions"}
     source = obj if obj is not None else old
     request: dict[str, Any] = {
@@ -127,7 +128,6 @@ def review(
         "requestKind": gvk,
         "requestResource": gvr,
         "name": ((source or {}).get("metadata") or {}).get("name", ""),
-        "namespace": namespace,
         "operation": operation,
         "userInfo": {
             "username": username,
@@ -142,6 +142,8 @@ def review(
             "apiVersion": "meta.k8s.io/v1",
         },
     }
+    if namespace is not None:  # cluster-scoped objects (nodes) have none
+        request["namespace"] = namespace
     return {"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": request}
 
 

@@ -7,18 +7,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from .factories import pod, review
+from .servers import ROOT, gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 SETUP = """
@@ -36,12 +33,6 @@ Policy.objects.create(
     spec={"podSelector": {"matchLabels": {"app": "db"}}, "securityGroups": {"groupIds": ["sg-1"]}},
 )
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -64,30 +55,8 @@ def server(tmp_path):
         [*python, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
     )
     subprocess.run([*python, "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "sgpadmin.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        "--workers=2",
-        "--no-control-socket",
-    ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, "gunicorn failed"
-                time.sleep(0.1)
+    with gunicorn(env, "--workers=2") as port:
         yield port, env
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def ask(port: int) -> bool:

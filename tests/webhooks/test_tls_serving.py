@@ -8,19 +8,16 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from .factories import pod, review
+from .servers import gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = "sgpadmin-webhook.sgpadmin.svc"
 
 pytestmark = [
@@ -45,16 +42,9 @@ def make_certificates(directory: Path) -> None:
             cwd=directory)  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def tls_server(tmp_path):
     make_certificates(tmp_path)
-    port = free_port()
     env = {
         **os.environ,
         "SGPADMIN_MODE": "production",
@@ -64,34 +54,15 @@ def tls_server(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
         "REDIS_URL": "",
     }
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "sgpadmin.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
+    options = [
         f"--certfile={tmp_path / 'tls.crt'}",
         f"--keyfile={tmp_path / 'tls.key'}",
         "--workers=1",
         "--worker-class=gthread",
         "--threads=2",
-        "--no-control-socket",
     ]
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start with TLS") from None
-                time.sleep(0.1)
+    with gunicorn(env, *options) as port:
         yield port, tmp_path / "ca.crt"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 def test_gunicorn_serves_the_webhook_over_tls(tls_server):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import uuid
 
 import pytest
 
-from .factories import make_cluster, post_review
+from .factories import make_cluster, post_review, review
 
 pytestmark = pytest.mark.django_db
 
@@ -44,23 +43,7 @@ def node(labels=None, taints=None, allocatable_eni="9") -> dict:
 
 
 def node_review(old, new, username=AWS_NODE) -> dict:
-    gvk = {"group": "", "version": "v1", "kind": "Node"}
-    gvr = {"group": "", "version": "v1", "resource": "nodes"}
-    request = {
-        "uid": str(uuid.uuid4()),
-        "kind": gvk,
-        "resource": gvr,
-        "requestKind": gvk,
-        "requestResource": gvr,
-        "name": new["metadata"]["name"],
-        "operation": "UPDATE",
-        "userInfo": {"username": username, "groups": ["system:serviceaccounts"]},
-        "object": new,
-        "oldObject": old,
-        "dryRun": False,
-        "options": {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1"},
-    }
-    return {"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": request}
+    return review(new, "UPDATE", old=old, namespace=None, username=username, kind="Node")
 
 
 def answer_for(client, answer, old, new, username=AWS_NODE):
