@@ -1,13 +1,15 @@
 """Worker liveness: the worker touches a file on its own timer; ``health`` checks its age.
 
-The file is touched from the worker's timer (the same loop that consumes messages), so a
-wedged consumer stops touching it, and it is removed on a clean shutdown. A container's
+The file is touched only while the worker and its consumer are running (a lost broker
+connection stops the consumer, so the file goes stale), and it is removed on a clean
+shutdown. A container's
 liveness probe runs ``python -m worker health``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -44,23 +46,47 @@ def check_liveness(path: Path, max_age: float, now: float | None = None) -> tupl
     return True, f"worker alive: {path} touched {age:.1f}s ago"
 
 
+def worker_is_running(worker) -> bool:
+    """The worker and its consumer are both up (a broker outage stops the consumer)."""
+    consumer = getattr(worker, "consumer", None)
+    return (
+        worker.blueprint.state == bootsteps.RUN
+        and consumer is not None
+        and consumer.blueprint.state == bootsteps.RUN
+    )
+
+
 def make_liveness_step(path: Path, interval: float) -> type[bootsteps.StartStopStep]:
-    """A worker bootstep that touches ``path`` every ``interval`` seconds while running."""
+    """A worker bootstep that touches ``path`` every ``interval`` seconds while the worker
+    and its consumer are running, and removes it when the worker stops.
+
+    A thread of its own rather than the worker's timer: the timer sleeps through its
+    whole delay, which would hold up every shutdown by seconds.
+    """
 
     class LivenessProbe(bootsteps.StartStopStep):
         requires = {"celery.worker.components:Timer"}
 
         def __init__(self, worker, **kwargs):
             super().__init__(worker, **kwargs)
-            self.timer_entry = None
+            self.stopping = threading.Event()
+            self.thread: threading.Thread | None = None
 
         def start(self, worker):
-            touch(path)
-            self.timer_entry = worker.timer.call_repeatedly(interval, touch, (path,), priority=10)
+            self.thread = threading.Thread(
+                target=self._run, args=(worker,), name="sgpadmin-liveness", daemon=True
+            )
+            self.thread.start()
+
+        def _run(self, worker):
+            while not self.stopping.wait(interval):
+                if worker_is_running(worker):
+                    touch(path)
 
         def stop(self, worker):
-            if self.timer_entry is not None:
-                self.timer_entry.cancel()
+            self.stopping.set()
+            if self.thread is not None:
+                self.thread.join(interval + 1)
             path.unlink(missing_ok=True)
 
     return LivenessProbe

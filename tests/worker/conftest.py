@@ -16,7 +16,7 @@ from celery import Celery
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 15.0  # a warm shutdown takes a few seconds
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str, log: Path | None = None):

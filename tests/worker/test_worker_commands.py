@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import time
+from types import SimpleNamespace
 
 import pytest
+from celery import bootsteps
 
 from worker.__main__ import main
-from worker.liveness import check_liveness, liveness_file, touch
+from worker.liveness import check_liveness, liveness_file, touch, worker_is_running
 from worker.schedule import beat_schedule
 
 
@@ -32,6 +34,23 @@ def test_liveness_fresh_and_stale(tmp_path):
     ok, message = check_liveness(path, max_age=30)
     assert not ok
     assert "last touched 120s ago" in message
+
+
+def _worker(worker_state, consumer_state=None):
+    blueprint = SimpleNamespace(state=worker_state)
+    consumer = (
+        None
+        if consumer_state is None
+        else SimpleNamespace(blueprint=SimpleNamespace(state=consumer_state))
+    )
+    return SimpleNamespace(blueprint=blueprint, consumer=consumer)
+
+
+def test_alive_only_while_worker_and_consumer_run():
+    assert worker_is_running(_worker(bootsteps.RUN, bootsteps.RUN))
+    assert not worker_is_running(_worker(bootsteps.RUN, bootsteps.CLOSE))  # broker lost
+    assert not worker_is_running(_worker(bootsteps.RUN, None))  # not started yet
+    assert not worker_is_running(_worker(bootsteps.TERMINATE, bootsteps.RUN))
 
 
 def test_liveness_file_location(tmp_path, monkeypatch):

@@ -63,8 +63,11 @@ def test_worker_runs_a_task_on_the_embedded_filesystem_broker(processes, tmp_pat
     assert (tmp_path / "broker" / "queue").is_dir()
 
 
-def test_liveness_probe_follows_the_worker(processes, tmp_path):
-    group = processes()
+@pytest.mark.parametrize(
+    "redis_url", ["", pytest.param(REDIS_TEST_URL, marks=pytest.mark.redis)], ids=["fs", "redis"]
+)
+def test_liveness_probe_follows_the_worker(processes, tmp_path, redis_url):
+    group = processes(redis_url=redis_url)
     alive_file = tmp_path / "worker" / "alive"
     assert group.run("health").returncode == 1  # nothing started yet
     worker, log = group.start(
