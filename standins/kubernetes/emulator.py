@@ -34,7 +34,6 @@ import json
 import secrets
 import string
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp.web
@@ -43,13 +42,14 @@ import kmock
 from kmock._internal import apps
 
 from standins.kubernetes import patches, watching
+from standins.kubernetes.errors import api_error
+from standins.kubernetes.listing import ListAndWatch
 from standins.kubernetes.resources import (
     INITIAL_NAMESPACES,
     SERVED_RESOURCES,
     ServedResource,
     install_namespace_paths,
 )
-from standins.kubernetes.selectors import SelectorError, object_selector
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -58,17 +58,8 @@ def now_rfc3339() -> str:
     return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def api_error(status: int, reason: str, message: str) -> kmock.KubernetesError:
-    return kmock.KubernetesError(status, reason, message, {})
-
-
-def _without_version(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
-    return {**obj, "metadata": meta}
-
-
 @attrs.define(kw_only=True)
-class KubeApiEmulator(kmock.KubernetesEmulator):
+class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
     """The stateful Kubernetes API of the stand-in (see the module docstring)."""
 
     extra_resources: tuple[ServedResource, ...] = ()
@@ -340,104 +331,3 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
             del self._requests[: -self.request_log]
             for payload in self._payloads:
                 del payload._requests[: -self.request_log]
-
-    # ---- list and watch ------------------------------------------------------------------------
-
-    def _matching(self, served: ServedResource, request: kmock.Request) -> list[dict]:
-        try:
-            wanted = object_selector(request.params.get("labelSelector"),
-                                     request.params.get("fieldSelector"))
-        except SelectorError as exc:
-            raise api_error(400, "BadRequest", str(exc)) from exc
-        found = []
-        for (resource, namespace, name), obj in self._objects.items():
-            if (resource.group, resource.version, resource.plural) != (
-                    served.group, served.version, served.plural) or obj.deleted:
-                continue
-            if request.namespace is not None and namespace != request.namespace:
-                continue
-            if request.name is not None and name != request.name:
-                continue
-            raw = copy.deepcopy(obj.raw)
-            if wanted(raw):
-                found.append(raw)
-        return sorted(found, key=lambda o: (o["metadata"].get("namespace") or "",
-                                            o["metadata"]["name"]))
-
-    async def _serve_list(self, request: kmock.Request) -> Any:
-        if request.params.get("watch", "").lower() in ("true", "1"):
-            return self._serve_watch(request)
-        served = self._served_for(request)
-        async with self._lock:
-            items = self._matching(served, request)
-            revision = self._revision
-        start = int(request.params.get("continue") or 0)
-        limit = int(request.params.get("limit") or 0)
-        page = items[start:start + limit] if limit else items[start:]
-        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
-        if limit and start + limit < len(items):
-            metadata["continue"] = str(start + limit)
-            metadata["remainingItemCount"] = len(items) - start - limit
-        return {"apiVersion": served.api_version, "kind": f"{served.kind}List",
-                "metadata": metadata, "items": page}
-
-    async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[Any]:
-        served = self._served_for(request)
-        try:
-            since = watching.parse_resource_version(request.params.get("resourceVersion"))
-            wanted = object_selector(request.params.get("labelSelector"),
-                                     request.params.get("fieldSelector"))
-        except ValueError as exc:
-            raise api_error(400, "BadRequest", str(exc)) from exc
-        loop = asyncio.get_running_loop()
-        timeout = request.params.get("timeoutSeconds")
-        deadline = loop.time() + float(timeout) if timeout else None
-        yield b""  # send the headers now, as kmock's own watch does
-
-        async with self._lock:
-            if since is None:
-                initial = self._matching(served, request)
-                since = self._revision
-            else:
-                initial = []
-                oldest = self._events[0].revision if self._events else self._revision + 1
-                if since < oldest - 1:
-                    yield watching.gone_event(since, oldest)
-                    return
-        for obj in initial:
-            yield {"type": "ADDED", "object": obj}
-
-        def relevant(event: watching.WatchEvent) -> bool:
-            meta = event.object.get("metadata", {})
-            return (event.resource_key == served.key
-                    and (request.namespace is None or meta.get("namespace") == request.namespace)
-                    and (request.name is None or meta.get("name") == request.name))
-
-        cursor = since
-        while True:
-            async with self._changed:
-                if self._events and cursor < self._events[0].revision - 1:
-                    yield watching.gone_event(cursor, self._events[0].revision)
-                    return  # the watcher fell behind the log (or the stand-in was reset)
-                pending = self._events_after(cursor)
-                if not pending:
-                    remaining = None if deadline is None else deadline - loop.time()
-                    if remaining is not None and remaining <= 0:
-                        return
-                    try:
-                        await asyncio.wait_for(self._changed.wait(), remaining)
-                    except TimeoutError:
-                        return
-                    continue
-            for event in pending:
-                cursor = event.revision
-                if relevant(event) and (seen := watching.visible_event(event, wanted)):
-                    yield seen
-
-    def _events_after(self, revision: int) -> list[watching.WatchEvent]:
-        """Events after ``revision``; revisions in the log are consecutive, so index directly."""
-        if not self._events:
-            return []
-        first = self._events[0].revision
-        start = max(0, revision + 1 - first)
-        return [self._events[i] for i in range(start, len(self._events))]
