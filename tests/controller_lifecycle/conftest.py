@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import threading
 
 import pytest
 
@@ -74,3 +76,34 @@ def age_cooldown(seconds: float = 3600) -> None:
     for branch in BranchENI.objects.filter(cooling_since__isnull=False):
         BranchENI.objects.filter(pk=branch.pk).update(
             cooling_since=branch.cooling_since - dt.timedelta(seconds=seconds))
+
+
+@contextlib.contextmanager
+def held_elsewhere(kind: str, cluster_id: int, ident: str):
+    """Hold a controller lock from another thread (its own database connection), as another
+    worker would; PostgreSQL advisory locks are re-entrant within one session."""
+    from django.db import connection
+
+    from apps.controller.locks import try_lock
+
+    taken, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold():
+        try:
+            with try_lock(kind, cluster_id, ident) as owned:
+                outcome["owned"] = owned
+                taken.set()
+                release.wait(30)
+        finally:
+            taken.set()
+            connection.close()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    try:
+        assert taken.wait(30) and outcome.get("owned"), "could not take the lock"
+        yield
+    finally:
+        release.set()
+        thread.join(30)

@@ -23,6 +23,7 @@ from .conftest import (
     branch_ids_in_ec2,
     delete_pod,
     finish_pod,
+    held_elsewhere,
 )
 
 
@@ -162,11 +163,9 @@ def test_no_association_id_skips_the_disassociate(world, ec2):
 
 
 def test_second_worker_finds_the_node_busy(world):
-    from apps.controller.locks import try_lock
-
-    with try_lock("release", world.cluster.pk, "node-0") as owned:
-        assert owned
+    with held_elsewhere("release", world.cluster.pk, "node-0"):
         assert release.process_node_queue(world.cluster, "node-0").busy
+    assert not release.process_node_queue(world.cluster, "node-0").busy
 
 
 def test_deleted_node_releases_everything_after_the_grace_period_ignoring_cooldown(world,
@@ -190,11 +189,9 @@ def test_deleted_node_releases_everything_after_the_grace_period_ignoring_cooldo
 
 
 def test_release_of_a_pod_mid_attach_waits_for_the_attach(world):
-    from apps.controller.locks import pod_lock
-
     entry = attached(world, "p1")
     uid = world_uid(world, "p1")
-    with pod_lock(world.cluster.pk, uid):
+    with held_elsewhere("pod", world.cluster.pk, uid):
         assert release.release_pod(world.cluster, uid) is None
     assert state_of(entry["eniId"]).state == BranchENIState.ATTACHED
     assert release.release_pod(world.cluster, uid) == 1
