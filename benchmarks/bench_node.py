@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -80,9 +81,24 @@ def cni_env(command: str, container_id: str, netns: str, spec: dict, namespace: 
     }
 
 
-def run_subprocess_phase(lab, node: Node, specs, namespace) -> tuple[list[float], list[float]]:
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_subprocess_phase(
+    lab, node: Node, specs, namespace, cpu: dict
+) -> tuple[list[float], list[float]]:
     adds, dels, results = [], [], {}
+    plugin_cpu = {"add": [], "del": []}
+    daemon_start = process_cpu(node.process.pid)
     for spec in specs:
+        before = child_cpu()
         started = time.perf_counter()
         code, result = node.cni(
             "ADD",
@@ -92,9 +108,11 @@ def run_subprocess_phase(lab, node: Node, specs, namespace) -> tuple[list[float]
             in_node=False,
         )
         adds.append(time.perf_counter() - started)
+        plugin_cpu["add"].append(child_cpu() - before)
         if code != 0:
             raise SystemExit(f"ADD failed: {result}")
         results[spec["name"]] = result
+    daemon_add = process_cpu(node.process.pid) - daemon_start
     probe = specs[len(specs) // 2]
     if connect(probe["netns"], RDS_IP, RDS_PORT) != probe["ip"]:
         raise SystemExit("a benchmarked pod could not reach RDS")
@@ -109,8 +127,14 @@ def run_subprocess_phase(lab, node: Node, specs, namespace) -> tuple[list[float]
             in_node=False,
         )
         dels.append(time.perf_counter() - started)
+        plugin_cpu["del"].append(child_cpu() - before)
         if code != 0:
             raise SystemExit(f"DEL failed: {out}")
+    daemon_del = process_cpu(node.process.pid) - daemon_start
+    cpu["plugin_add_cpu_p50_ms"] = round(statistics.median(plugin_cpu["add"]) * 1000, 2)
+    cpu["plugin_del_cpu_p50_ms"] = round(statistics.median(plugin_cpu["del"]) * 1000, 2)
+    cpu["daemon_add_cpu_mean_ms"] = round(daemon_add / len(specs) * 1000, 2)
+    cpu["daemon_del_cpu_mean_ms"] = round(daemon_del / len(specs) * 1000, 2)
     return adds, dels
 
 
@@ -212,7 +236,9 @@ def main() -> int:
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
 
         node = Node(lab, workdir, kubeconfig, args.mode, True).start()
-        adds, dels = run_subprocess_phase(lab, node, specs, namespace)
+        cpu: dict = {}
+        adds, dels = run_subprocess_phase(lab, node, specs, namespace, cpu)
+        figures["cpu"] = cpu
         node.stop()
         figures["subprocess"] = {"add": summary(adds), "del": summary(dels)}
 
@@ -250,6 +276,14 @@ def main() -> int:
     ]
     for label, row in rows:
         print(f"{label:34} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['max_ms']:8.2f}")
+    print(
+        "CPU per call: plugin ADD p50 {plugin_add_cpu_p50_ms} ms, DEL p50 {plugin_del_cpu_p50_ms} ms; "
+        "daemon ADD mean {daemon_add_cpu_mean_ms} ms, DEL mean {daemon_del_cpu_mean_ms} ms".format(
+            **figures["cpu"]
+        )
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    figures["loadavg"] = os.getloadavg()[0]
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0
