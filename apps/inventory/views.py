@@ -101,6 +101,7 @@ class ClusterUsageView(PageMixin, View):
 class NodeDetailView(ObjectDetailView):
     queryset = LIVE_NODES.select_related("cluster", "trunk")
     template_name = "inventory/node_detail.html"
+    partial_template_name = "htmx/usage_chart.html"  # the page's only htmx part: the chart
     nav_section = "nodes"
 
     def get_object(self, action="view"):

@@ -15,6 +15,7 @@ def group_badges(group_ids) -> str:
 
 
 class PolicyTable(BaseTable):
+    select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "pk"}})
     name = tables.Column(linkify=("policies:policy_detail", {"pk": tables.A("pk")}))
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
@@ -26,7 +27,7 @@ class PolicyTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = Policy
-        fields = ("name", "cluster", "namespace", "groups", "selectors", "origin", "version", "updated")
+        fields = ("select", "name", "cluster", "namespace", "groups", "selectors", "origin", "version", "updated")
         order_by = ("cluster", "namespace", "name")
 
     def render_groups(self, record):

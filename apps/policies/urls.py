@@ -8,6 +8,7 @@ urlpatterns = [
     path("add/", views.PolicyEditView.as_view(), name="policy_add"),
     path("preview/", views.PolicyPreviewView.as_view(), name="policy_preview"),
     path("spec-editor/", views.PolicySpecEditorView.as_view(), name="policy_spec_editor"),
+    path("delete/", views.PolicyBulkDeleteView.as_view(), name="policy_bulk_delete"),
     path("import/", views.PolicyImportView.as_view(), name="policy_import"),
     path("<int:pk>/", views.PolicyDetailView.as_view(), name="policy_detail"),
     path("<int:pk>/edit/", views.PolicyEditView.as_view(), name="policy_edit"),

@@ -12,6 +12,7 @@ from django.views import View
 from apps.accounts.scoping import user_can
 from apps.core.generic import (
     Action,
+    BulkDeleteView,
     ObjectChangelogView,
     ObjectDeleteView,
     ObjectDetailView,
@@ -53,6 +54,7 @@ class PolicyListView(ObjectListView):
         Action("Import YAML", "policies:policy_import", "add"),
     )
     export_formats = ("yaml",)
+    bulk_delete_url_name = "policies:policy_bulk_delete"
 
     def export(self, fmt, queryset):
         response = HttpResponse(render_manifests(queryset), content_type="application/yaml")
@@ -160,6 +162,17 @@ class PolicyDeleteView(ObjectDeleteView):
             "matches": matches_now(obj),
             "cancel_url": reverse("policies:policy_detail", kwargs={"pk": obj.pk}),
         }
+
+
+class PolicyBulkDeleteView(BulkDeleteView):
+    queryset = POLICIES
+    filterset_class = PolicyFilterSet
+    template_name = "policies/policy_bulk_delete.html"
+    list_url_name = "policies:policy_list"
+    nav_section = "policies"
+
+    def get_extra_context(self, objects):
+        return {"affected": [(policy, matches_now(policy)) for policy in objects]}
 
 
 class PolicyChangelogView(ObjectChangelogView):

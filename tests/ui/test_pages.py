@@ -33,6 +33,7 @@ FRAGMENTS = {
     "policy_changelog": "create",
     "node_list": "node-busy",
     "cluster_usage": "<svg",
+    "node_detail": "<svg",
     "pod_list": "web-1",
     "group_list": "sg-0123456789abcdef0",
     "change_list": "request",

@@ -272,3 +272,45 @@ def test_import_needs_some_yaml(world, editor):
     response = editor.post(reverse("policies:policy_import"), {"cluster": world.alpha.pk})
     assert "Upload a file or paste the YAML." in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_htmx_delete_redirects_the_browser(world, editor):
+    response = editor.post(reverse("policies:policy_delete", args=[world.web_policy.pk]),
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("policies:policy_list")
+
+
+def test_bulk_delete_confirms_then_deletes_only_what_the_user_may(world, editor, viewer):
+    from tests.factories import PolicyFactory
+
+    other = PolicyFactory(cluster=world.alpha, name="other")
+    assert 'name="pk"' not in viewer.get(reverse("policies:policy_list")).content.decode()
+    assert 'name="pk"' in editor.get(reverse("policies:policy_list")).content.decode()
+    url = reverse("policies:policy_bulk_delete")
+    ids = [world.web_policy.pk, other.pk, world.beta_policy.pk]  # beta is out of scope
+    confirm = editor.post(url, {"pk": ids})
+    body = confirm.content.decode()
+    assert confirm.status_code == 200 and "Delete 2 objects?" in body
+    assert "team-a/web-1" in body and "beta-web" not in body
+    assert Policy.objects.filter(pk__in=ids).count() == 3
+    done = editor.post(url, {"pk": ids, "_confirm": "1", "changelog_message": "cleanup"})
+    assert done.status_code == 302
+    assert list(Policy.objects.filter(pk__in=ids)) == [world.beta_policy]
+    records = ChangeRecord.objects.filter(object_type__model="policy", action="delete")
+    assert {r.message for r in records} == {"cleanup"} and len({r.request_id for r in records}) == 1
+
+
+def test_bulk_delete_of_all_matching_the_filter(world, editor):
+    from tests.factories import PolicyFactory
+
+    PolicyFactory(cluster=world.alpha, name="keep", spec={
+        "podSelector": {}, "securityGroups": {"groupIds": [SG_DB]}})
+    confirm = editor.post(reverse("policies:policy_bulk_delete"), {"_all": "1", "_query": f"group_id={SG_WEB}"})
+    assert [o.name for o in confirm.context["objects"]] == ["web"]
+
+
+def test_viewer_may_not_bulk_delete(world, viewer):
+    response = viewer.post(reverse("policies:policy_bulk_delete"), {"pk": [world.web_policy.pk], "_confirm": "1"})
+    assert response.status_code == 403
+    assert Policy.objects.filter(pk=world.web_policy.pk).exists()

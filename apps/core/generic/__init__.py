@@ -5,6 +5,7 @@ the rest: login, the ``restrict(user, action)`` choke point, htmx partials with
 ``Vary: HX-Request``, permission-aware actions, edit conflicts and change messages.
 """
 
+from .bulk import BulkDeleteView
 from .htmx import PageMixin, htmx_partial, htmx_redirect
 from .views import (
     Action,
@@ -17,6 +18,7 @@ from .views import (
 
 __all__ = [
     "Action",
+    "BulkDeleteView",
     "ObjectChangelogView",
     "ObjectDeleteView",
     "ObjectDetailView",

@@ -52,6 +52,7 @@ class ObjectListView(PageMixin, View):
     partial_template_name = "htmx/table.html"
     actions: tuple[Action, ...] = ()
     export_formats: tuple[str, ...] = ()
+    bulk_delete_url_name = ""  # tables with a "select" column offer bulk delete to deleters
     per_page = 25
 
     def get_queryset(self):
@@ -76,7 +77,8 @@ class ObjectListView(PageMixin, View):
         fmt = request.GET.get("export")
         if fmt in self.export_formats:
             return self.export(fmt, queryset)
-        table = self.table_class(queryset, request=request)
+        bulk = bool(self.bulk_delete_url_name) and user_can(request.user, "delete")
+        table = self.table_class(queryset, request=request, exclude=() if bulk else ("select",))
         table.htmx_target = "#object-table"
         RequestConfig(request, paginate={"per_page": self.per_page}).configure(table)
         query = request.GET.copy()
@@ -88,6 +90,7 @@ class ObjectListView(PageMixin, View):
             "export_formats": self.export_formats,
             "querystring": query.urlencode(),
             "list_url": request.path,
+            "bulk_delete_url": reverse(self.bulk_delete_url_name) if bulk else "",
             **self.get_extra_context(),
         }
         return self.render(context)
