@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> None:
         trunking_enabled=not args.no_trunking,
     )
     standin.start()
-    print(standin.endpoint_url, flush=True)
     if args.url_file:
         args.url_file.write_text(standin.endpoint_url + "\n")
+    print(standin.endpoint_url, flush=True)  # last: once it is printed, the file is there
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())

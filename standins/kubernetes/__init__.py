@@ -8,6 +8,7 @@ does not do, is in :mod:`standins.kubernetes.emulator`.
 
 from standins.kubernetes.emulator import KubeApiEmulator
 from standins.kubernetes.resources import SERVED_RESOURCES, ServedResource
-from standins.kubernetes.server import KubeStandin, api_client
+from standins.kubernetes.server import KubeStandin, api_client, write_kubeconfig
 
-__all__ = ["SERVED_RESOURCES", "KubeApiEmulator", "KubeStandin", "ServedResource", "api_client"]
+__all__ = ["SERVED_RESOURCES", "KubeApiEmulator", "KubeStandin", "ServedResource", "api_client",
+           "write_kubeconfig"]

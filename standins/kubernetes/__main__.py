@@ -1,6 +1,6 @@
 """Run the Kubernetes stand-in as its own process.
 
-    python -m standins.kubernetes --port 0 --url-file /tmp/kube.url
+    python -m standins.kubernetes --port 0 --url-file /tmp/kube.url --kubeconfig /tmp/kubeconfig
 
 Prints the URL (``http://127.0.0.1:<port>``) on the first line of stdout, writes it to
 ``--url-file`` if given, then serves until interrupted. Point the official client at it with
@@ -24,12 +24,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--watch-history", type=int, default=10_000,
                         help="events kept for resuming watches; older ones answer 410 Gone")
     parser.add_argument("--url-file", type=Path, help="also write the URL here")
+    parser.add_argument("--kubeconfig", type=Path,
+                        help="also write a kubeconfig for the stand-in here")
     args = parser.parse_args(argv)
 
     standin = KubeStandin(port=args.port, watch_history=args.watch_history).start()
-    print(standin.url, flush=True)
     if args.url_file:
         args.url_file.write_text(standin.url + "\n")
+    if args.kubeconfig:
+        standin.write_kubeconfig(args.kubeconfig)
+    print(standin.url, flush=True)  # last: once it is printed, the files are there
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())

@@ -13,8 +13,10 @@ official client, Celery workers in other processes) just talks HTTP to ``kube.ur
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import kmock
@@ -32,6 +34,22 @@ def api_client(url: str) -> kubernetes.client.ApiClient:
     configuration.host = url
     configuration.verify_ssl = False
     return kubernetes.client.ApiClient(configuration)
+
+
+def write_kubeconfig(url: str, path: str | Path, context: str = "sgpadmin-standin") -> Path:
+    """Write a kubeconfig (JSON, which is YAML) whose current context is the stand-in at
+    ``url`` without credentials, for code that loads its cluster from a kubeconfig."""
+    document = {
+        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "clusters": [{"name": context, "cluster": {"server": url}}],
+        "users": [{"name": context, "user": {}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context,
+                                                   "namespace": "default"}}],
+        "current-context": context,
+    }
+    path = Path(path)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
 
 
 class KubeStandin:
@@ -68,6 +86,9 @@ class KubeStandin:
 
     def api_client(self) -> kubernetes.client.ApiClient:
         return api_client(self.url)
+
+    def write_kubeconfig(self, path: str | Path) -> Path:
+        return write_kubeconfig(self.url, path)
 
     def call(self, function: Callable[[KubeApiEmulator], T], timeout: float = 10.0) -> T:
         """Run ``function(emulator)`` on the emulator's loop (safe access to its state)."""
