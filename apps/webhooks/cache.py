@@ -22,7 +22,8 @@ How a change is seen (within about ``SGPADMIN_WEBHOOK_STAMP_CHECK_SECONDS``, 0.2
 
 The stamp is read *before* the snapshot is loaded, so a change that commits during a
 load bumps the stamp again and is picked up at the next check. When a reload fails
-(database down) the previous snapshot keeps serving; with none, the lookup fails and
+(database down) the previous snapshot keeps serving and the reload is retried once per
+check interval, not once per review; with none, the lookup fails and
 the mutating webhook denies with the reason, as upstream does on a cache error.
 """
 
@@ -58,6 +59,7 @@ class _Entry:
     loaded_at: float
     checked_at: float
     dirty: bool = False
+    retry_at: float = 0.0  # after a failed reload, not before this
 
 
 class WebhookCache:
@@ -81,7 +83,10 @@ class WebhookCache:
         """The cached value for ``key``, reloaded with ``load`` when its stamp changed."""
         entry = self._entries.get(key)
         now = self.clock()
-        if entry is not None and not entry.dirty and now - entry.checked_at < self.check_seconds:
+        if entry is not None and (
+            now < entry.retry_at
+            or (not entry.dirty and now - entry.checked_at < self.check_seconds)
+        ):
             return entry.value
         stamp = self.stamps.read(key)
         if (
@@ -101,7 +106,7 @@ class WebhookCache:
                 logger.warning(
                     "webhook cache %s: reload failed, serving the old copy: %s", key, error
                 )
-                entry.checked_at = now
+                entry.retry_at = now + self.check_seconds
                 return entry.value
             self._entries[key] = _Entry(value=value, stamp=stamp, loaded_at=now, checked_at=now)
         return value

@@ -217,14 +217,27 @@ def test_an_unreadable_stamp_keeps_the_cache_until_the_maximum_age(tmp_path, mon
     assert cache.get("k", load) == 2
 
 
-def test_a_failed_reload_serves_the_old_copy_and_a_first_load_failure_raises(tmp_path):
-    cache, _ = make_cache(tmp_path)
+def test_a_failed_reload_serves_the_old_copy_and_retries_after_the_interval(tmp_path):
+    cache, clock = make_cache(tmp_path)
     load = CountingLoader()
     cache.get("k", load)
     cache.bump("k")
     load.fail = True
-    assert cache.get("k", load) == 1
+    attempts = []
+    failing = load.__call__
+
+    def counted():
+        attempts.append(clock.now)
+        return failing()
+
+    for _ in range(50):  # a down database is not asked once per review
+        assert cache.get("k", counted) == 1
+    assert len(attempts) == 1
+    clock.now += 0.25
+    load.fail = False
+    assert cache.get("k", counted) == 2
     with pytest.raises(DatabaseError):
+        load.fail = True
         cache.get("other", load)
 
 
