@@ -314,6 +314,8 @@ def test_host_setup_is_idempotent_and_uninstall_restores_the_node(lab, kube, tmp
 
 def test_the_real_daemon_process_serves_sgp_cni(lab, kube, tmp_path):
     node = Node(lab, tmp_path, kube.write_kubeconfig(tmp_path / "kubeconfig"), "strict", True)
+    del node.env["SGP_TRUNK_INTERFACE"]
+    node.env["SGP_TRUNK_MAC"] = lab.link_mac(lab.node, "eth1").upper()  # found by MAC, as upstream
     try:
         node.start()
         pods = Pods(lab, kube, node)
@@ -324,3 +326,97 @@ def test_the_real_daemon_process_serves_sgp_cni(lab, kube, tmp_path):
     finally:
         node.stop()
     assert node.process.returncode == 0
+
+
+def test_add_removes_stale_iif_rules_of_a_previous_incarnation(lab, kube, node_factory):
+    """aws/amazon-vpc-cni-k8s#1375: a force-deleted pod left ``iif <hostveth>`` into an old table."""
+    from sgp_node_agent.names import host_veth_name
+
+    node = node_factory("strict")
+    veth = host_veth_name(f"ns-{lab.tag}", "green", "strict")
+    sh("ip", "-n", lab.node, "rule", "add", "pref", "10", "iif", veth, "table", "199")
+    pod = Pods(lab, kube, node).add("green", 5, "10.0.1.20")
+    rules = node_state(lab)["rules"]
+    assert not any("lookup 199" in rule for rule in rules)
+    assert any(f"iif {veth} lookup 105" in rule for rule in rules)
+    assert connect(pod["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"
+
+
+def test_del_works_while_the_daemon_is_down(lab, kube, node_factory):
+    node = node_factory("standard")
+    pods = Pods(lab, kube, node)
+    before_pod = node_state(lab)
+    pod = pods.add("green", 5, "10.0.1.20")
+    node.stop()  # the daemon is gone; its records stay on disk
+    assert pods.delete(pod) == (0, None)
+    assert node_state(lab) == before_pod
+    code, out = pods.node.cni(
+        "ADD", "c-other", lab.pod_netns("other"), (pods.namespace, "green", pod["uid"])
+    )
+    assert code == 1 and out["code"] == 11
+
+
+def test_report_reaches_sgpadmin_with_the_node_token(lab, kube, node_factory):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.path, self.headers["Authorization"], body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        node = node_factory(
+            "strict",
+            node_name=lab.node,
+            report_url=f"http://127.0.0.1:{server.server_address[1]}",
+            report_token="node-token-1",
+        )
+        Pods(lab, kube, node).add("green", 5, "10.0.1.20")
+        node.agent.repair_and_report()
+    finally:
+        server.shutdown()
+        server.server_close()
+    path, auth, body = received[0]
+    assert path == f"/api/nodes/{lab.node}/report/"
+    assert auth == "Bearer node-token-1"
+    assert [
+        (p["name"], p["vlanId"], p["linkUp"], p["rulesOk"], p["routesOk"]) for p in body["pods"]
+    ] == [("green", 5, True, True, True)]
+
+
+def test_uninstall_command_undoes_setup_host(lab, kube, tmp_path):
+    import subprocess
+
+    from harness import BIN
+
+    node = Node(lab, tmp_path, kube.write_kubeconfig(tmp_path / "kubeconfig"), "strict", True)
+    before = node_state(lab)
+    for command in ("setup-host", "setup-host"):
+        done = subprocess.run(
+            [str(BIN / "sgp-node-agent"), command],
+            env=node.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+    assert "20:\tfrom all lookup local" in node_state(lab)["rules"]
+    done = subprocess.run(
+        [str(BIN / "sgp-node-agent"), "uninstall"],
+        env=node.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert node_state(lab) == before
