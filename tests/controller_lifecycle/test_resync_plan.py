@@ -95,11 +95,13 @@ def test_association_vlan_wins_over_the_tag():
     assert plan.adopt[0].vlan_id == 4
 
 
-def test_attach_in_progress_is_left_to_the_attach_task():
+def test_attach_in_progress_is_kept_and_asked_for_again():
     rows = [RowView(1, "eni-1", 3, "creating", "p1"), RowView(2, "", 4, "creating", "p2")]
     plan = plan_resync([EC2Branch("eni-1", 3, "", None)], [pod("p1"), pod("p2")], rows)
     assert [k.row_id for k in plan.keep] == [1]
-    assert not plan.attach and not plan.cool and not plan.orphan
+    assert not plan.cool and not plan.orphan and not plan.forget
+    # the attach task may be lost (broker restart): ask again; it resumes the reservation
+    assert [a.pod_uid for a in plan.attach] == ["p1", "p2"]
 
 
 def test_creating_row_of_a_gone_pod_cools():
@@ -203,9 +205,7 @@ def test_resync_invariants(world):
     for orphan in plan.orphan:
         assert orphan.eni_id not in named
     attach = {a.pod_uid for a in plan.attach}
-    for uid in attach:
-        assert live[uid].requests_eni and not live[uid].annotated
-        assert not any(v[3] == uid and v[2] in ("creating", "attached") for v in final.values())
+    assert attach == {p.uid for p in live.values() if p.requests_eni and not p.annotated}
     # the same world in another order gives the same plan
     shuffled = plan_resync(random.sample(branches, len(branches)), random.sample(pods, len(pods)),
                            random.sample(rows, len(rows)))

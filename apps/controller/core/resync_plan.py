@@ -10,8 +10,8 @@ a branch serves). The database rows are reconciled with them:
   completed while we were down); an orphan without a VLAN (no tag, no association), or whose
   VLAN another kept branch holds, is left for the cluster sweep, as upstream does;
 - a row whose ENI EC2 no longer has is forgotten (its VLAN freed);
-- a live pod that asks for a branch and has no annotation and no row is to be attached
-  (pods created while we were down);
+- a live pod that asks for a branch and has no annotation is to be attached (pods created
+  while we were down, or whose attach was cut off: the attach resumes its reservation);
 - an annotation naming an ENI EC2 does not have is reported (the pod has a stale annotation).
 
 "Live" = the pod object exists, is not Succeeded/Failed and is not being deleted. A row in
@@ -224,14 +224,14 @@ def plan_resync(branches: Iterable[EC2Branch], pods: Iterable[PodView],
         else:
             plan.orphan.append(Orphan(branch.eni_id, vlan_id, branch.association_id))
 
-    # 3. Pods: stale annotations, and pods still waiting for a branch.
-    tracked_pods = {r.pod_uid for r in [*surviving, *fresh] if r.state in ("creating", "attached")}
-    tracked_pods |= {a.pod_uid for a in plan.adopt} | {r.pod_uid for r in plan.restore}
+    # 3. Pods: stale annotations, and pods still waiting for a branch. A pod with a row in
+    #    progress is asked for too: its attach task may have been lost with the broker, and
+    #    a new attach resumes the reservation (a duplicate finds the pod busy).
     for pod in sorted(live.values(), key=lambda p: p.uid):
         for eni_id in pod.annotated_enis:
             if eni_id not in in_ec2:
                 plan.stale.append(StaleAnnotation(pod.uid, eni_id))
-        if pod.requests_eni and not pod.annotated and pod.uid not in tracked_pods:
+        if pod.requests_eni and not pod.annotated:
             plan.attach.append(NeedsAttach(pod.uid, pod.namespace, pod.name))
     return plan
 
