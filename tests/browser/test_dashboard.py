@@ -121,3 +121,32 @@ def test_node_bars_show_in_use_and_cooling_in_proportion(page, world, editor):
     expect(row).to_contain_text("node-busy")
     assert row.evaluate("r => getComputedStyle(r.querySelector('td')).backgroundColor") != "rgba(0, 0, 0, 0)"
     shot(page, "nodes")
+
+
+def test_job_page_refreshes_itself_until_the_job_ends(page, world, editor):
+    from apps.core.jobs.models import Job, JobLogEntry
+
+    job = Job.objects.create(kind="x", title="resync alpha", cluster="alpha", user=editor,
+                             status="running", progress_done=1, progress_total=4)
+    log_in(page, editor)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.locator(".progress")).to_have_attribute("aria-valuenow", "25")
+    JobLogEntry.objects.create(job=job, message="node-busy reconciled")
+    Job.objects.filter(pk=job.pk).update(progress_done=4, status="succeeded", result={"nodes": 2})
+    expect(page.locator("#job-status")).to_have_attribute("data-status", "succeeded")  # no reload
+    expect(page.locator("#job-log")).to_contain_text("node-busy reconciled")
+    expect(page.locator(".progress")).to_have_attribute("aria-valuenow", "100")
+
+
+def test_list_filters_update_the_table_in_place(page, world, editor):
+    from tests.factories import PolicyFactory, policy_spec
+
+    PolicyFactory(cluster=world.alpha, name="payments", spec=policy_spec(SG_DB))
+    log_in(page, editor)
+    page.goto("/policies/")
+    rows = page.locator("#object-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.fill("aside input[name=name]", "payments")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("payments")
+    assert "name=payments" in page.url  # the filtered view stays reloadable
