@@ -71,12 +71,12 @@ def mutate_pod(
     request: AdmissionRequest, match: Matcher, *, windows_ipam: bool = False
 ) -> Decision:
     """The mutating webhook's answer. Raises :class:`~apps.webhooks.pods.BadObject`."""
+    if request.operation != "CREATE":
+        return allow(f"{request.operation} is not mutated; only CREATE is")
     pod = request.object
     if pod is None:
         raise pods.BadObject("the request carries no pod")
     pods.check_pod(pod, containers=True)
-    if request.operation != "CREATE":
-        return allow(f"{request.operation} is not mutated; only CREATE is")
     kind = classify_pod(pod)
     if kind is PodKind.HOST_NETWORK:
         return allow("SGP not supported on Pod running on HostNetwork")

@@ -131,6 +131,8 @@ def test_only_create_is_mutated():
     calls = []
     decision = mutate_pod(request(pod(), operation="UPDATE"), matcher(calls=calls))
     assert decision.allowed and decision.patch == [] and calls == []
+    deletion = mutate_pod(request(None, operation="DELETE"), matcher(calls=calls))
+    assert deletion.allowed and deletion.patch == [] and calls == []
 
 
 def test_host_network_and_windows_pods_are_not_looked_up():
