@@ -13,7 +13,8 @@
   PR #372 kept deletes without an association id working) and still relies on when a trunk goes.
 - ``ModifyNetworkInterfaceAttribute`` honours ``Attachment.DeleteOnTermination``, so a trunk dies
   with its instance as on EC2.
-- ``CreateNetworkInterfacePermission`` and friends come from :mod:`standins.ec2.eni_permissions`.
+- ``CreateNetworkInterfacePermission`` and friends come from :mod:`standins.ec2.eni_permissions`,
+  paging of ``DescribeNetworkInterfaces`` from :mod:`standins.ec2.eni_pagination`.
 
 Setting ``TRUNKING["enabled"] = False`` makes ``InterfaceType=trunk`` fail the way it does in an
 account that is not allow-listed.
@@ -36,7 +37,7 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
 from moto.ec2.utils import random_resource_id
 
-from standins.ec2 import eni_permissions
+from standins.ec2 import eni_pagination, eni_permissions
 
 VLAN_ID_MIN = 1
 VLAN_ID_MAX = 4094
@@ -345,4 +346,5 @@ def install() -> None:
     NetworkInterfaceBackend.delete_network_interface = backend_delete_network_interface
     NetworkInterface.get_filter_value = eni_filter_value
     eni_permissions.install()
+    eni_pagination.install()
     _installed = True

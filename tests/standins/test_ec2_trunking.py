@@ -277,3 +277,23 @@ def test_interface_permission_on_an_unknown_eni_is_not_found(ec2_client):
             NetworkInterfaceId="eni-0000000000000000f", AwsAccountId="123456789012",
             Permission="INSTANCE-ATTACH")
     assert error_code(excinfo) == "InvalidNetworkInterfaceID.NotFound"
+
+
+def test_describe_network_interfaces_paginates(ec2_client, world):
+    created = {new_branch(ec2_client, world) for _ in range(11)}
+    pages = ec2_client.get_paginator("describe_network_interfaces").paginate(
+        Filters=[{"Name": "description", "Values": ["aws-k8s-branch-eni"]}],
+        PaginationConfig={"PageSize": 5})
+    sizes, seen = [], set()
+    for page in pages:
+        sizes.append(len(page["NetworkInterfaces"]))
+        seen |= {eni["NetworkInterfaceId"] for eni in page["NetworkInterfaces"]}
+    assert sizes == [5, 5, 1]
+    assert seen == created
+
+
+def test_describe_network_interfaces_refuses_ids_with_max_results(ec2_client, world):
+    with pytest.raises(ClientError) as excinfo:
+        ec2_client.describe_network_interfaces(
+            NetworkInterfaceIds=[world.instances[0].primary_eni_id], MaxResults=5)
+    assert error_code(excinfo) == "InvalidParameterCombination"
