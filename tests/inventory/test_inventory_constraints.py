@@ -15,8 +15,12 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from apps.inventory.models import Attachment, BranchENI, BranchENIState
-
-from .factories import AttachmentFactory, BranchFactory, ClusterFactory, TrunkFactory
+from tests.factories import (
+    AttachmentFactory,
+    BranchENIFactory,
+    ClusterFactory,
+    TrunkENIFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,39 +43,39 @@ def expect_refusal(write, constraint: str):
 
 
 def test_a_vlan_id_is_held_by_at_most_one_live_branch_per_trunk():
-    trunk = TrunkFactory()
-    BranchFactory(trunk=trunk, vlan_id=7)
+    trunk = TrunkENIFactory()
+    BranchENIFactory(trunk=trunk, vlan_id=7)
     for state in [s for s in BranchENIState if s != BranchENIState.DELETED]:
         expect_refusal(
-            lambda state=state: BranchFactory(trunk=trunk, vlan_id=7, state=state),
+            lambda state=state: BranchENIFactory(trunk=trunk, vlan_id=7, state=state),
             "vlan",  # SQLite names the columns, PostgreSQL the constraint
         )
     assert BranchENI.objects.filter(trunk=trunk, vlan_id=7).count() == 1
 
 
 def test_the_same_vlan_id_on_another_trunk_is_fine():
-    first = TrunkFactory()
-    second = TrunkFactory(node__cluster=first.cluster)
-    BranchFactory(trunk=first, vlan_id=7)
-    BranchFactory(trunk=second, vlan_id=7)
+    first = TrunkENIFactory()
+    second = TrunkENIFactory(node__cluster=first.cluster)
+    BranchENIFactory(trunk=first, vlan_id=7)
+    BranchENIFactory(trunk=second, vlan_id=7)
     assert BranchENI.objects.filter(vlan_id=7).count() == 2
 
 
 def test_a_deleted_branch_frees_its_vlan_id():
-    trunk = TrunkFactory()
-    old = BranchFactory(trunk=trunk, vlan_id=7)
+    trunk = TrunkENIFactory()
+    old = BranchENIFactory(trunk=trunk, vlan_id=7)
     old.state = BranchENIState.DELETED
     old.save()
-    BranchFactory(trunk=trunk, vlan_id=7)
+    BranchENIFactory(trunk=trunk, vlan_id=7)
     # ...and history may hold any number of deleted branches on that VLAN id.
-    BranchFactory(trunk=trunk, vlan_id=7, state=BranchENIState.DELETED)
+    BranchENIFactory(trunk=trunk, vlan_id=7, state=BranchENIState.DELETED)
     assert BranchENI.objects.filter(trunk=trunk, vlan_id=7).count() == 3
 
 
 def test_reviving_a_deleted_branch_onto_a_taken_vlan_id_is_refused():
-    trunk = TrunkFactory()
-    gone = BranchFactory(trunk=trunk, vlan_id=7, state=BranchENIState.DELETED)
-    BranchFactory(trunk=trunk, vlan_id=7)
+    trunk = TrunkENIFactory()
+    gone = BranchENIFactory(trunk=trunk, vlan_id=7, state=BranchENIState.DELETED)
+    BranchENIFactory(trunk=trunk, vlan_id=7)
     expect_refusal(
         lambda: BranchENI.objects.filter(pk=gone.pk).update(state=BranchENIState.COOLING), "vlan"
     )
@@ -79,18 +83,18 @@ def test_reviving_a_deleted_branch_onto_a_taken_vlan_id_is_refused():
 
 @pytest.mark.parametrize("vlan_id", [0, 4095])
 def test_vlan_id_outside_1_to_4094_is_refused(vlan_id):
-    expect_refusal(lambda: BranchFactory(vlan_id=vlan_id), "branch_vlan_in_range")
+    expect_refusal(lambda: BranchENIFactory(vlan_id=vlan_id), "branch_vlan_in_range")
 
 
 def test_an_eni_id_is_live_on_at_most_one_branch():
-    trunk = TrunkFactory()
-    BranchFactory(trunk=trunk, vlan_id=1, eni_id="eni-0aaaaaaaaaaaaaaaa")
+    trunk = TrunkENIFactory()
+    BranchENIFactory(trunk=trunk, vlan_id=1, eni_id="eni-0aaaaaaaaaaaaaaaa")
     expect_refusal(
-        lambda: BranchFactory(trunk=trunk, vlan_id=2, eni_id="eni-0aaaaaaaaaaaaaaaa"), "eni_id"
+        lambda: BranchENIFactory(trunk=trunk, vlan_id=2, eni_id="eni-0aaaaaaaaaaaaaaaa"), "eni_id"
     )
     # Branches still being created have no ENI id yet; several may exist at once.
-    BranchFactory(trunk=trunk, vlan_id=3, eni_id="", state=BranchENIState.CREATING)
-    BranchFactory(trunk=trunk, vlan_id=4, eni_id="", state=BranchENIState.CREATING)
+    BranchENIFactory(trunk=trunk, vlan_id=3, eni_id="", state=BranchENIState.CREATING)
+    BranchENIFactory(trunk=trunk, vlan_id=4, eni_id="", state=BranchENIState.CREATING)
 
 
 # --- attachments -----------------------------------------------------------------------------

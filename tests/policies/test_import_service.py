@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import yaml
 from django.core.exceptions import ValidationError
-from inventory.factories import ClusterFactory
 
 from apps.audit.models import ChangeRecord
 from apps.core.context import ChangeContext, change_scope
 from apps.policies.models import Origin, Policy
 from apps.policies.services import ImportOutcome, import_policies
 from apps.policies.yaml_io import manifest_for, parse_manifests, render_manifests
+from tests.factories import ClusterFactory
 
 pytestmark = pytest.mark.django_db
 

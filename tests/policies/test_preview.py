@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from inventory.factories import ClusterFactory, PodFactory, ServiceAccountFactory
 
 from apps.policies.models import Policy
 from apps.policies.preview import preview_diff, preview_matches
+from tests.factories import ClusterFactory, PodFactory, ServiceAccountFactory
 
 pytestmark = pytest.mark.django_db
 

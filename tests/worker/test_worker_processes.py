@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest import (
+from tests.worker.processes import (
     START_TIMEOUT,
     filesystem_client_app,
     redis_client_app,
