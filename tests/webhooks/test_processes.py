@@ -80,7 +80,11 @@ def test_a_policy_written_by_another_process_reaches_every_worker_within_a_secon
         [sys.executable, "-c", ADD_POLICY], cwd=ROOT, env=env, check=True, capture_output=True
     )
     written = time.monotonic()
-    streak = 0
-    while streak < 20:  # twenty answers in a row with the patch: every worker has it
-        assert time.monotonic() - written < 1.0, "not every worker saw the policy within 1 s"
-        streak = streak + 1 if ask(port) else 0
+    last_stale, streak = written, 0
+    while streak < 20:  # twenty patched answers in a row: both workers have the policy
+        assert time.monotonic() - written < 10, "the workers never all saw the policy"
+        if ask(port):
+            streak += 1
+        else:
+            last_stale, streak = time.monotonic(), 0
+    assert last_stale - written < 1.0, "a worker still answered from the old policies after 1 s"
