@@ -90,8 +90,9 @@ class ClusterUsageView(PageMixin, View):
         usage = total_usage(nodes)
         hours = chart_hours(request)
         waiting = waiting_pods().restrict(request.user, "view").filter(cluster=cluster)
+        table = NodeTable(nodes, request=request, exclude=("cluster",))
         return self.render({
-            "cluster": cluster, "usage": usage, "nodes": nodes, "hours": hours,
+            "cluster": cluster, "usage": usage, "nodes": table, "hours": hours,
             "hour_choices": CHART_HOURS, "chart": usage_chart(cluster, usage.capacity, hours),
             "waiting": waiting.order_by("namespace", "name")[:100],
             "title": f"Cluster {cluster.name}",

@@ -314,3 +314,8 @@ def test_viewer_may_not_bulk_delete(world, viewer):
     response = viewer.post(reverse("policies:policy_bulk_delete"), {"pk": [world.web_policy.pk], "_confirm": "1"})
     assert response.status_code == 403
     assert Policy.objects.filter(pk=world.web_policy.pk).exists()
+
+
+def test_export_link_follows_the_filters(world, viewer):
+    fragment = viewer.get(reverse("policies:policy_list") + "?namespace=team-a", HTTP_HX_REQUEST="true")
+    assert "/policies/?namespace=team-a&amp;export=yaml" in fragment.content.decode()
