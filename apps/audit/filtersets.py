@@ -6,6 +6,7 @@ import django_filters as filters
 from django.contrib.contenttypes.models import ContentType
 
 from apps.core.context import ChangeContext
+from apps.core.filtersets import InstantFilter, IntegerFilter
 
 from .models import ChangeRecord
 
@@ -13,7 +14,7 @@ from .models import ChangeRecord
 class ChangeRecordFilterSet(filters.FilterSet):
     request_id = filters.UUIDFilter()
     actor = filters.CharFilter(field_name="actor_name", label="Actor (user name or system)")
-    user_id = filters.NumberFilter(field_name="user_id")
+    user_id = IntegerFilter(field_name="user_id")
     context = filters.ChoiceFilter(choices=ChangeContext.CHOICES)
     action = filters.ChoiceFilter(choices=ChangeRecord.Action.choices)
     object_type = filters.CharFilter(
@@ -23,8 +24,8 @@ class ChangeRecordFilterSet(filters.FilterSet):
     cluster = filters.CharFilter()
     namespace = filters.CharFilter()
     ticket_ref = filters.CharFilter()
-    since = filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte", label="At or after")
-    until = filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt", label="Before")
+    since = InstantFilter(field_name="time", lookup_expr="gte", label="At or after")
+    until = InstantFilter(field_name="time", lookup_expr="lt", label="Before")
 
     class Meta:
         model = ChangeRecord

@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q
 
+from apps.core.filtersets import InstantFilter, IntegerFilter, IPAddressFilter
+
 from .models import (
     Attachment,
     BranchENI,
@@ -20,7 +22,7 @@ from .models import (
 
 class ClusterScopedFilterSet(filters.FilterSet):
     cluster = filters.CharFilter(field_name="cluster__name", label="Cluster name")
-    cluster_id = filters.NumberFilter(field_name="cluster_id", label="Cluster id")
+    cluster_id = IntegerFilter(field_name="cluster_id", label="Cluster id")
 
 
 class ClusterFilterSet(filters.FilterSet):
@@ -103,8 +105,8 @@ class BranchENIFilterSet(ClusterScopedFilterSet):
     pod_uid = filters.CharFilter()
     pod_namespace = filters.CharFilter()
     pod_name = filters.CharFilter()
-    private_ip = filters.CharFilter()
-    vlan_id = filters.NumberFilter()
+    private_ip = IPAddressFilter()
+    vlan_id = IntegerFilter()
 
     class Meta:
         model = BranchENI
@@ -114,8 +116,8 @@ class BranchENIFilterSet(ClusterScopedFilterSet):
 class AttachmentFilterSet(ClusterScopedFilterSet):
     """``?ip=10.0.1.20&at=<RFC 3339>`` answers "who held this IP then"."""
 
-    ip = filters.CharFilter(field_name="private_ip", label="Private IP address")
-    at = filters.IsoDateTimeFilter(
+    ip = IPAddressFilter(field_name="private_ip", label="Private IP address")
+    at = InstantFilter(
         method="held_at", label="Held at this instant (since <= at < until, or still open)"
     )
     open = filters.BooleanFilter(field_name="until", lookup_expr="isnull", label="Still open")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q
 
+from apps.core.filtersets import IntegerFilter
+
 from .models import Origin, Policy
 
 
 class PolicyFilterSet(filters.FilterSet):
     cluster = filters.CharFilter(field_name="cluster__name", label="Cluster name")
-    cluster_id = filters.NumberFilter(field_name="cluster_id", label="Cluster id")
+    cluster_id = IntegerFilter(field_name="cluster_id", label="Cluster id")
     namespace = filters.CharFilter()
     name = filters.CharFilter()
     group_id = filters.CharFilter(method="filter_group_id", label="Lists this security group id")

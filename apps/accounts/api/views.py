@@ -31,6 +31,7 @@ class APITokenViewSet(
     renderer_classes = [JSONRenderer]
     filterset_class = None
     queryset = APIToken.objects.none()
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -52,6 +52,8 @@ class JSONParser(parsers.JSONParser):
             return json.loads(text, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise ParseError(f"Malformed JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise ParseError("Malformed JSON: nested too deeply.") from exc
 
 
 class YAMLTextParser(parsers.BaseParser):

@@ -52,6 +52,8 @@ class ScopedViewSetMixin:
     write_action: str | None = None
     # Role action per custom action name, e.g. {"preview": "view"}.
     action_permissions: dict[str, str] = {}
+    # Ids that fit the database column; anything else is a plain 404 from the URL resolver.
+    lookup_value_regex = r"[0-9]{1,18}"
     _lock_rows = False
 
     # -- permissions and scope -------------------------------------------------------

@@ -9,6 +9,8 @@ read at ``GET /api/node-reports/``.
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,6 +57,19 @@ class NodeReportView(APIView):
             raise exceptions.ValidationError({"cluster": ["name the cluster with ?cluster="]})
         return clusters.get()
 
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            202: inline_serializer(
+                "NodeReportAccepted",
+                {
+                    "node": serializers.CharField(),
+                    "disagreements": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+        description="The node agent's report of what is plumbed on its node (node tokens).",
+    )
     def post(self, request, name: str):
         request._request.change_scope.context = ChangeContext.AGENT
         cluster = self._cluster_for(request, name)

@@ -107,17 +107,6 @@ class ImportResultSerializer(serializers.Serializer):
     unchanged = serializers.ListField(child=serializers.CharField(), help_text="namespace/name")
 
 
-class DocumentErrorSerializer(serializers.Serializer):
-    document = serializers.IntegerField(help_text="1-based position of the YAML document.")
-    line = serializers.IntegerField(allow_null=True, help_text="1-based line, when known.")
-    path = serializers.CharField(help_text="Field path inside the object, e.g. spec.securityGroups.")
-    reason = serializers.CharField()
-
-
-class ImportErrorSerializer(serializers.Serializer):
-    documents = DocumentErrorSerializer(many=True, help_text="Why each refused document was refused.")
-
-
 def _refuse_unknown(serializer, data) -> None:
     if isinstance(data, dict):
         unknown = sorted(set(data) - set(serializer.fields))

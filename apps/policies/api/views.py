@@ -68,7 +68,13 @@ class PolicyViewSet(ScopedModelViewSet):
         ],
         responses={
             200: serializers.ImportResultSerializer,
-            400: OpenApiResponse(serializers.ImportErrorSerializer, description="Nothing imported."),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Nothing imported. Either per-document errors, "
+                '`{"documents": [{"document", "line", "path", "reason"}]}` (documents '
+                "numbered from 1), or field errors of the request itself, e.g. "
+                '`{"cluster": ["..."]}`.',
+            ),
         },
         description="Import SecurityGroupPolicy manifests (multi-document YAML, as for kubectl "
         "apply). All documents or none: any refused document refuses the upload, with "
@@ -106,7 +112,13 @@ class PolicyViewSet(ScopedModelViewSet):
 
     @extend_schema(
         filters=True,
-        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        responses={
+            (200, "application/yaml"): OpenApiResponse(
+                OpenApiTypes.ANY,
+                description="Multi-document YAML: one SecurityGroupPolicy manifest per "
+                "document (a comment only, when no policy matches).",
+            )
+        },
         description="The policies (filtered like the list) as multi-document YAML that "
         "`kubectl apply -f` accepts.",
     )
@@ -116,4 +128,5 @@ class PolicyViewSet(ScopedModelViewSet):
     )
     def export(self, request):
         policies = self.filter_queryset(self.get_queryset())
-        return Response(render_manifests(policies), content_type="application/yaml")
+        text = render_manifests(policies) or "# No SecurityGroupPolicy matches.\n"
+        return Response(text, content_type="application/yaml")
