@@ -34,7 +34,7 @@ class ChangeListView(PageMixin, View):
         query = request.GET.copy()
         query.pop("page", None)
         return self.render({
-            "page": page, "records": attach_diffs(page.object_list), "filter_form": filterset.form,
+            "page": page, "records": attach_diffs(page.object_list, changed_only=True), "filter_form": filterset.form,
             "querystring": query.urlencode(), "list_url": request.path,
         })
 
