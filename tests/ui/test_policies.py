@@ -319,3 +319,22 @@ def test_viewer_may_not_bulk_delete(world, viewer):
 def test_export_link_follows_the_filters(world, viewer):
     fragment = viewer.get(reverse("policies:policy_list") + "?namespace=team-a", HTTP_HX_REQUEST="true")
     assert "/policies/?namespace=team-a&amp;export=yaml" in fragment.content.decode()
+
+
+def test_buttons_follow_the_users_scope_per_object(world):
+    from apps.accounts.models import RoleBinding
+    from apps.core.testing.clients import make_user
+    from tests.factories import PolicyFactory
+
+    from .conftest import browser_for
+
+    user = make_user("editor", world.alpha, "team-a")  # edits team-a only...
+    RoleBinding.objects.create(user=user, role="viewer", cluster=world.alpha)  # ...sees all of alpha
+    client = browser_for(user)
+    elsewhere = PolicyFactory(cluster=world.alpha, namespace="team-b", name="b")
+    mine = client.get(reverse("policies:policy_detail", args=[world.web_policy.pk])).content.decode()
+    theirs = client.get(reverse("policies:policy_detail", args=[elsewhere.pk])).content.decode()
+    assert reverse("policies:policy_edit", args=[world.web_policy.pk]) in mine
+    assert reverse("policies:policy_edit", args=[elsewhere.pk]) not in theirs
+    assert reverse("policies:policy_delete", args=[elsewhere.pk]) not in theirs
+    assert client.get(reverse("policies:policy_edit", args=[elsewhere.pk])).status_code == 404
