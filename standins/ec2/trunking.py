@@ -1,23 +1,20 @@
 """ENI trunking for moto's EC2: what AWS keeps behind an account allow-list, so moto lacks it.
 
-``install()`` extends moto's EC2 response class and backend in place (idempotent):
+``install()`` extends moto's EC2 response class and backend in place (idempotent); it is the one
+entry point for all our moto extensions, so it also installs :mod:`.eni_behaviour` (moto's ENIs
+made to behave like EC2's) and :mod:`.eni_permissions` (``CreateNetworkInterfacePermission``).
 
-- ``CreateNetworkInterface`` honours ``InterfaceType`` (``trunk`` among others); the ENI reports it
-  in every describe, and the ``interface-type`` filter works (plus ``status``, ``mac-address``,
-  ``attachment.status``, ``attachment.device-index``, ``owner-id``, which moto also lacks).
+- ``CreateNetworkInterface`` honours ``InterfaceType`` (``trunk`` among others); the ENI reports
+  it in every describe, and the ``interface-type`` filter finds it.
 - ``AssociateTrunkInterface``, ``DisassociateTrunkInterface`` and
   ``DescribeTrunkInterfaceAssociations``, with the checks and error codes listed per action.
-- ``DeleteNetworkInterface`` refuses an ENI attached to an instance (``InvalidNetworkInterface.InUse``,
-  as EC2 does), and deleting an associated branch (or a trunk) drops its associations: EC2 does
-  the same, which the upstream controller relied on until 2024 (aws/amazon-vpc-resource-controller-k8s
-  PR #372 kept deletes without an association id working) and still relies on when a trunk goes.
-- ``ModifyNetworkInterfaceAttribute`` honours ``Attachment.DeleteOnTermination``, so a trunk dies
-  with its instance as on EC2.
-- ``CreateNetworkInterfacePermission`` and friends come from :mod:`standins.ec2.eni_permissions`,
-  paging of ``DescribeNetworkInterfaces`` from :mod:`standins.ec2.eni_pagination`.
+- Deleting an associated branch ENI (or a trunk, also by instance termination) drops its
+  associations instead of failing. EC2 does the same: the upstream controller deleted branches
+  without disassociating until 2024 (aws/amazon-vpc-resource-controller-k8s PR #372 kept deletes
+  without an association id working), and associations go when a trunk goes.
 
-Setting ``TRUNKING["enabled"] = False`` makes ``InterfaceType=trunk`` fail the way it does in an
-account that is not allow-listed.
+Setting ``TRUNKING["enabled"] = False`` (control key ``trunking_enabled``) makes
+``InterfaceType=trunk`` fail the way it does in an account that is not allow-listed.
 """
 
 from __future__ import annotations
@@ -32,12 +29,17 @@ from moto.ec2.exceptions import (
     InvalidAssociationIdError,
     MissingParameterError,
 )
-from moto.ec2.models.elastic_network_interfaces import NetworkInterface, NetworkInterfaceBackend
+from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
 from moto.ec2.responses import EC2Response
 from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
 from moto.ec2.utils import random_resource_id
 
-from standins.ec2 import eni_pagination, eni_permissions
+from standins.ec2 import eni_behaviour, eni_permissions
+from standins.ec2.errors import (
+    InvalidParameterCombination,
+    InvalidParameterValue,
+    NetworkInterfaceInUse,
+)
 
 VLAN_ID_MIN = 1
 VLAN_ID_MAX = 4094
@@ -50,21 +52,6 @@ TRUNKING = {"enabled": True}
 # One lock for every association change: the check "VLAN free, branch free" and the insert must
 # be atomic, and moto's server is threaded.
 _lock = threading.RLock()
-
-
-class InvalidParameterValue(EC2ClientError):
-    def __init__(self, message: str) -> None:
-        super().__init__("InvalidParameterValue", message)
-
-
-class InvalidParameterCombination(EC2ClientError):
-    def __init__(self, message: str) -> None:
-        super().__init__("InvalidParameterCombination", message)
-
-
-class NetworkInterfaceInUse(EC2ClientError):
-    def __init__(self, message: str) -> None:
-        super().__init__("InvalidNetworkInterface.InUse", message)
 
 
 @dataclass
@@ -256,13 +243,10 @@ def describe_trunk_interface_associations(self: EC2Response) -> ActionResult:
     return ActionResult(result)
 
 
-# ---- wrappers of moto's own ENI behaviour ---------------------------------------------------
+# ---- moto's ENI create and delete, extended ---------------------------------------------------
 
 _moto_create_network_interface = ElasticNetworkInterfaces.create_network_interface
-_moto_delete_network_interface = ElasticNetworkInterfaces.delete_network_interface
-_moto_modify_attribute = ElasticNetworkInterfaces.modify_network_interface_attribute
 _moto_backend_delete = NetworkInterfaceBackend.delete_network_interface
-_moto_filter_value = NetworkInterface.get_filter_value
 
 
 def create_network_interface(self: EC2Response) -> ActionResult:
@@ -279,54 +263,10 @@ def create_network_interface(self: EC2Response) -> ActionResult:
     return result
 
 
-def delete_network_interface(self: EC2Response) -> Any:
-    """Refuse to delete an attached ENI, as EC2 does; moto alone would delete it."""
-    eni_id = self._get_param("NetworkInterfaceId")
-    eni = self.ec2_backend.enis.get(eni_id)
-    if eni is not None and eni.instance is not None:
-        raise NetworkInterfaceInUse(f"Network interface '{eni_id}' is currently in use.")
-    return _moto_delete_network_interface(self)
-
-
-def modify_network_interface_attribute(self: EC2Response) -> Any:
-    """moto's modify, plus ``Attachment.DeleteOnTermination`` (the trunk's step 4 upstream)."""
-    attachment = self._get_param("Attachment")
-    if attachment and "DeleteOnTermination" in attachment:
-        eni_id = self._get_param("NetworkInterfaceId")
-        eni = self.ec2_backend.get_network_interface(eni_id)
-        if eni.attachment_id is None or eni.attachment_id != attachment.get("AttachmentId"):
-            raise EC2ClientError(
-                "InvalidAttachmentID.NotFound",
-                f"The network interface attachment ID '{attachment.get('AttachmentId')}' "
-                "does not exist",
-            )
-        eni.delete_on_termination = bool(attachment["DeleteOnTermination"])
-    return _moto_modify_attribute(self)
-
-
 def backend_delete_network_interface(self: NetworkInterfaceBackend, eni_id: str) -> None:
     """Deleting an ENI (also by instance termination) drops the associations it takes part in."""
     _moto_backend_delete(self, eni_id)
     trunking_state(self).drop_for_eni(eni_id)
-
-
-_EXTRA_ENI_FILTERS = {
-    "interface-type": lambda eni: eni.interface_type,
-    "status": lambda eni: eni.status,
-    "mac-address": lambda eni: eni.mac_address,
-    "owner-id": lambda eni: eni.owner_id,
-    "attachment.status": lambda eni: "attached" if eni.instance is not None else None,
-    "attachment.device-index": lambda eni: (
-        str(eni.device_index) if eni.instance is not None else None
-    ),
-}
-
-
-def eni_filter_value(self: NetworkInterface, filter_name: str, method_name: str | None = None):
-    """moto's ENI filters plus the ones the controller and our GC use."""
-    if filter_name in _EXTRA_ENI_FILTERS:
-        return _EXTRA_ENI_FILTERS[filter_name](self)
-    return _moto_filter_value(self, filter_name, method_name)
 
 
 _installed = False
@@ -341,10 +281,7 @@ def install() -> None:
     EC2Response.disassociate_trunk_interface = disassociate_trunk_interface
     EC2Response.describe_trunk_interface_associations = describe_trunk_interface_associations
     EC2Response.create_network_interface = create_network_interface
-    EC2Response.delete_network_interface = delete_network_interface
-    EC2Response.modify_network_interface_attribute = modify_network_interface_attribute
     NetworkInterfaceBackend.delete_network_interface = backend_delete_network_interface
-    NetworkInterface.get_filter_value = eni_filter_value
     eni_permissions.install()
-    eni_pagination.install()
+    eni_behaviour.install()
     _installed = True

@@ -297,3 +297,11 @@ def test_describe_network_interfaces_refuses_ids_with_max_results(ec2_client, wo
         ec2_client.describe_network_interfaces(
             NetworkInterfaceIds=[world.instances[0].primary_eni_id], MaxResults=5)
     assert error_code(excinfo) == "InvalidParameterCombination"
+
+
+def test_attaching_at_a_device_index_in_use_is_refused(ec2_client, world, trunk_id):
+    another = new_branch(ec2_client, world)
+    with pytest.raises(ClientError) as excinfo:
+        ec2_client.attach_network_interface(NetworkInterfaceId=another, DeviceIndex=1,
+                                            InstanceId=world.instances[0].instance_id)
+    assert error_code(excinfo) == "InvalidParameterValue"
