@@ -121,6 +121,15 @@ def fields_from_spec(spec: dict) -> dict[str, Any]:
     return initial
 
 
+def fields_can_represent(spec: Any) -> bool:
+    """Whether the structured fields show ``spec`` completely (else it is edited as YAML,
+    so that nothing the fields cannot show is dropped on save)."""
+    try:
+        return spec_from_fields(fields_from_spec(spec)) == spec
+    except (SpecInputError, AttributeError, TypeError):
+        return False
+
+
 def field_for_path(path: str, mode: str) -> str | None:
     """The form field that shows the validation error at ``path`` (None: the whole form)."""
     if path in ("namespace", "name"):
@@ -187,6 +196,7 @@ class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
             self.initial.update(
                 cluster=instance.cluster_id, namespace=instance.namespace, name=instance.name,
                 description=instance.description, **fields_from_spec(instance.spec),
+                edit_mode="fields" if fields_can_represent(instance.spec) else "yaml",
             )
             for identity in ("cluster", "namespace", "name"):
                 self.fields[identity].disabled = True

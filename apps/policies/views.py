@@ -24,7 +24,13 @@ from apps.core.jobs.runner import enqueue
 
 from . import jobs
 from .filtersets import PolicyFilterSet
-from .forms import PolicyForm, PolicyImportForm, SpecInputError, fields_from_spec
+from .forms import (
+    PolicyForm,
+    PolicyImportForm,
+    SpecInputError,
+    fields_can_represent,
+    fields_from_spec,
+)
 from .matching import group_ids_of
 from .models import Policy
 from .preview import preview_diff, preview_matches
@@ -110,6 +116,9 @@ class PolicySpecEditorView(PageMixin, View):
         except SpecInputError as exc:
             return self.render({"form": bound, "switch_error": exc.message,
                                 "switch_url": request.path})
+        if target == "fields" and not fields_can_represent(spec):
+            return self.render({"form": bound, "switch_url": request.path, "switch_error": (
+                "This spec has parts the fields cannot show; keep editing it as YAML.")})
         form = PolicyForm(initial={**fields_from_spec(spec), "edit_mode": target}, user=request.user)
         return self.render({"form": form, "switch_url": request.path})
 

@@ -94,3 +94,21 @@ def test_diff_rows_mark_changed_and_missing_keys():
     rows = diff_rows({"a": 1, "b": [1]}, {"a": 1, "b": [2], "c": None})
     assert [(r.key, r.changed) for r in rows] == [("a", False), ("b", True), ("c", True)]
     assert [r.key for r in diff_rows({"a": 1}, {"a": 1, "b": 2}, changed_only=True)] == ["b"]
+
+
+def test_specs_the_fields_cannot_show_are_edited_as_yaml(world, editor):
+    from django.urls import reverse
+
+    from apps.policies.forms import fields_can_represent
+    from tests.factories import PolicyFactory
+
+    odd = {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]},
+           "securityGroups": {"groupIds": ["sg-0123456789abcdef0"]}}
+    assert fields_can_represent(SPEC) and not fields_can_represent(odd)
+    policy = PolicyFactory(cluster=world.alpha, name="odd", spec=odd)
+    page = editor.get(reverse("policies:policy_edit", args=[policy.pk])).content.decode()
+    assert 'name="edit_mode" value="yaml"' in page and 'name="spec_yaml"' in page
+    refused = editor.post(reverse("policies:policy_spec_editor"), {
+        "edit_mode": "yaml", "switch_to": "fields", "spec_yaml": "podSelector:\n  matchExpressions:\n"
+        "  - {key: a, operator: Exists, values: [x]}\nsecurityGroups: {groupIds: [sg-0123456789abcdef0]}\n"})
+    assert "keep editing it as YAML" in refused.content.decode()
