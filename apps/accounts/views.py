@@ -33,8 +33,15 @@ class TokenListView(PageMixin, View):
                     form.add_error(field if field in form.fields else None, problems)
             else:
                 # The secret is in this response only; it is never stored or shown again.
-                response = self.render({"tokens": self.tokens(), "form": TokenForm(),
-                                        "new_token": token, "secret": secret}, status=201)
+                response = self.render(
+                    {
+                        "tokens": self.tokens(),
+                        "form": TokenForm(),
+                        "new_token": token,
+                        "secret": secret,
+                    },
+                    status=201,
+                )
                 response["Cache-Control"] = "no-store"
                 return response
         return self.render({"tokens": self.tokens(), "form": form}, status=400)

@@ -30,17 +30,24 @@ class ChangeListView(PageMixin, View):
             records = records.none()
         else:
             records = filterset.qs
-        page = Paginator(records.order_by("-time", "-id"), self.per_page).get_page(request.GET.get("page"))
+        page = Paginator(records.order_by("-time", "-id"), self.per_page).get_page(
+            request.GET.get("page")
+        )
         query = request.GET.copy()
         query.pop("page", None)
-        return self.render({
-            "page": page, "records": attach_diffs(page.object_list, changed_only=True), "filter_form": filterset.form,
-            "querystring": query.urlencode(), "list_url": request.path,
-        })
+        return self.render(
+            {
+                "page": page,
+                "records": attach_diffs(page.object_list, changed_only=True),
+                "filter_form": filterset.form,
+                "querystring": query.urlencode(),
+                "list_url": request.path,
+            }
+        )
 
 
 class PointInTimeView(PageMixin, View):
-    """"Who held IP x (or ENI y) at time t": pod, namespace, node, groups and interval."""
+    """ "Who held IP x (or ENI y) at time t": pod, namespace, node, groups and interval."""
 
     template_name = "audit/point_in_time.html"
     partial_template_name = "htmx/point_in_time.html"
@@ -51,8 +58,14 @@ class PointInTimeView(PageMixin, View):
         form = PointInTimeForm(request.GET or None)
         context = {"form": form, "searched": False}
         if form.is_bound and form.is_valid():
-            attachments = Attachment.objects.restrict(request.user, "view").select_related("cluster")
-            filterset = AttachmentFilterSet(form.filter_params(), queryset=attachments, request=request)
+            attachments = Attachment.objects.restrict(request.user, "view").select_related(
+                "cluster"
+            )
+            filterset = AttachmentFilterSet(
+                form.filter_params(), queryset=attachments, request=request
+            )
             context["searched"] = True
-            context["results"] = list(filterset.qs.order_by("-since")[:50]) if filterset.is_valid() else []
+            context["results"] = (
+                list(filterset.qs.order_by("-since")[:50]) if filterset.is_valid() else []
+            )
         return self.render(context)

@@ -25,7 +25,9 @@ class JobTable(BaseTable):
         order_by = ("-created",)
 
     def render_status(self, value, record):
-        return format_html('<span class="badge {}">{}</span>', STATUS_BADGES.get(record.status, ""), value)
+        return format_html(
+            '<span class="badge {}">{}</span>', STATUS_BADGES.get(record.status, ""), value
+        )
 
     def render_progress(self, record):
         if record.progress_total:

@@ -37,13 +37,15 @@ class HomeView(PageMixin, View):
             }
             for cluster in Cluster.objects.restrict(user, "view")
         ]
-        return self.render({
-            "clusters": clusters,
-            "policy_count": Policy.objects.restrict(user, "view").count(),
-            "waiting_count": waiting_pods().restrict(user, "view").count(),
-            "recent": ChangeRecord.objects.restrict(user, "view").order_by("-time", "-id")[:8],
-            "jobs": Job.objects.restrict(user, "view").order_by("-created")[:5],
-        })
+        return self.render(
+            {
+                "clusters": clusters,
+                "policy_count": Policy.objects.restrict(user, "view").count(),
+                "waiting_count": waiting_pods().restrict(user, "view").count(),
+                "recent": ChangeRecord.objects.restrict(user, "view").order_by("-time", "-id")[:8],
+                "jobs": Job.objects.restrict(user, "view").order_by("-created")[:5],
+            }
+        )
 
 
 class JobListView(ObjectListView):
@@ -61,7 +63,9 @@ class JobDetailView(PageMixin, View):
     nav_section = "jobs"
 
     def get(self, request, pk):
-        job = get_object_or_404(Job.objects.restrict(request.user, "view").select_related("user"), pk=pk)
+        job = get_object_or_404(
+            Job.objects.restrict(request.user, "view").select_related("user"), pk=pk
+        )
         return self.render({"job": job, "log": job.log_entries.all(), "title": job.title})
 
 

@@ -46,9 +46,13 @@ class PodTable(BaseTable):
     namespace = tables.Column()
     node_name = tables.Column(verbose_name="Node")
     phase = tables.Column()
-    branch = tables.Column(accessor="branch_eni_id", verbose_name="Branch ENI", default="—", orderable=False)
+    branch = tables.Column(
+        accessor="branch_eni_id", verbose_name="Branch ENI", default="—", orderable=False
+    )
     ip = tables.Column(accessor="branch_ip", verbose_name="IP", default="—", orderable=False)
-    groups = tables.Column(accessor="branch_groups", verbose_name="Security groups", orderable=False, default="—")
+    groups = tables.Column(
+        accessor="branch_groups", verbose_name="Security groups", orderable=False, default="—"
+    )
 
     class Meta(BaseTable.Meta):
         model = Pod
@@ -76,7 +80,9 @@ class SecurityGroupTable(BaseTable):
 
 class BranchTable(BaseTable):
     pod = tables.TemplateColumn(
-        "{{ record.pod_namespace }}/{{ record.pod_name }}", verbose_name="Pod", order_by=("pod_namespace", "pod_name")
+        "{{ record.pod_namespace }}/{{ record.pod_name }}",
+        verbose_name="Pod",
+        order_by=("pod_namespace", "pod_name"),
     )
     vlan_id = tables.Column(verbose_name="VLAN")
     private_ip = tables.Column(verbose_name="IP")
@@ -95,5 +101,7 @@ class BranchTable(BaseTable):
         return group_badges(value)
 
     def render_state(self, value, record):
-        css = {"attached": "badge-ok", "cooling": "badge-warn", "leaked": "badge-danger"}.get(record.state, "")
+        css = {"attached": "badge-ok", "cooling": "badge-warn", "leaked": "badge-danger"}.get(
+            record.state, ""
+        )
         return format_html('<span class="badge {}">{}</span>', css, value)

@@ -10,5 +10,9 @@ urlpatterns = [
     path("pods/", views.PodListView.as_view(), name="pod_list"),
     path("pods/<int:pk>/", views.PodDetailView.as_view(), name="pod_detail"),
     path("security-groups/", views.SecurityGroupListView.as_view(), name="securitygroup_list"),
-    path("security-groups/<int:pk>/", views.SecurityGroupDetailView.as_view(), name="securitygroup_detail"),
+    path(
+        "security-groups/<int:pk>/",
+        views.SecurityGroupDetailView.as_view(),
+        name="securitygroup_detail",
+    ),
 ]

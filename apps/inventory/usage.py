@@ -128,9 +128,11 @@ def usage_history(
     An attachment is in use from ``since`` to ``until``, then cooling for the cooldown.
     """
     cooldown = timedelta(seconds=cooldown_seconds)
-    rows = attachments.filter(since__lt=end).filter(
-        Q(until__isnull=True) | Q(until__gt=start - cooldown)
-    ).values_list("since", "until")
+    rows = (
+        attachments.filter(since__lt=end)
+        .filter(Q(until__isnull=True) | Q(until__gt=start - cooldown))
+        .values_list("since", "until")
+    )
     events: list[tuple[datetime, int, int]] = []
     for since, until in rows:
         events.append((since, +1, 0))

@@ -37,11 +37,16 @@ CHART_HOURS = (1, 6, 24, 168)
 def usage_chart(cluster, capacity: int, hours: int, node_name: str | None = None):
     end = timezone.now()
     history = usage_history(
-        cluster_attachments(cluster, node_name), capacity, cluster.branch_cooldown_seconds,
-        end - timedelta(hours=hours), end,
+        cluster_attachments(cluster, node_name),
+        capacity,
+        cluster.branch_cooldown_seconds,
+        end - timedelta(hours=hours),
+        end,
     )
     series = [
-        Series("capacity", "#b42318", [(history.start, capacity), (history.end, capacity)], dashed=True),
+        Series(
+            "capacity", "#b42318", [(history.start, capacity), (history.end, capacity)], dashed=True
+        ),
         Series("in use", "#2e6fbd", history.in_use),
         Series("cooling", "#f0a43a", history.cooling),
     ]
@@ -73,9 +78,16 @@ class NodeListView(ObjectListView):
         clusters = []
         for cluster in inv.Cluster.objects.restrict(user, "view"):
             nodes = with_usage(LIVE_NODES.restrict(user, "view").filter(cluster=cluster))
-            unscheduled = waiting_pods().restrict(user, "view").filter(cluster=cluster, node_name="")
-            clusters.append({"cluster": cluster, "usage": total_usage(nodes),
-                             "unscheduled": unscheduled.count()})
+            unscheduled = (
+                waiting_pods().restrict(user, "view").filter(cluster=cluster, node_name="")
+            )
+            clusters.append(
+                {
+                    "cluster": cluster,
+                    "usage": total_usage(nodes),
+                    "unscheduled": unscheduled.count(),
+                }
+            )
         return {"clusters": clusters}
 
 
@@ -91,12 +103,18 @@ class ClusterUsageView(PageMixin, View):
         hours = chart_hours(request)
         waiting = waiting_pods().restrict(request.user, "view").filter(cluster=cluster)
         table = NodeTable(nodes, request=request, exclude=("cluster",))
-        return self.render({
-            "cluster": cluster, "usage": usage, "nodes": table, "hours": hours,
-            "hour_choices": CHART_HOURS, "chart": usage_chart(cluster, usage.capacity, hours),
-            "waiting": waiting.order_by("namespace", "name")[:100],
-            "title": f"Cluster {cluster.name}",
-        })
+        return self.render(
+            {
+                "cluster": cluster,
+                "usage": usage,
+                "nodes": table,
+                "hours": hours,
+                "hour_choices": CHART_HOURS,
+                "chart": usage_chart(cluster, usage.capacity, hours),
+                "waiting": waiting.order_by("namespace", "name")[:100],
+                "title": f"Cluster {cluster.name}",
+            }
+        )
 
 
 class NodeDetailView(ObjectDetailView):
@@ -106,7 +124,9 @@ class NodeDetailView(ObjectDetailView):
     nav_section = "nodes"
 
     def get_object(self, action="view"):
-        return get_object_or_404(with_usage(self.queryset.restrict(self.request.user, action)), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            with_usage(self.queryset.restrict(self.request.user, action)), pk=self.kwargs["pk"]
+        )
 
     def get_extra_context(self, node):
         branches = inv.BranchENI.objects.filter(
@@ -115,9 +135,14 @@ class NodeDetailView(ObjectDetailView):
         table = BranchTable(branches, request=self.request)
         hours = chart_hours(self.request)
         return {
-            "usage": usage_of(node), "branches": table, "hours": hours, "hour_choices": CHART_HOURS,
+            "usage": usage_of(node),
+            "branches": table,
+            "hours": hours,
+            "hour_choices": CHART_HOURS,
             "chart": usage_chart(node.cluster, node.branch_capacity, hours, node.name),
-            "waiting": waiting_pods().restrict(self.request.user, "view").filter(cluster=node.cluster, node_name=node.name),
+            "waiting": waiting_pods()
+            .restrict(self.request.user, "view")
+            .filter(cluster=node.cluster, node_name=node.name),
             "report": latest_report(node),
         }
 
@@ -134,10 +159,14 @@ def branch_of_pod(field):
     return Subquery(live.values(field)[:1])
 
 
-PODS = inv.Pod.objects.filter(deleted_at__isnull=True).select_related("cluster").annotate(
-    branch_eni_id=branch_of_pod("eni_id"),
-    branch_ip=branch_of_pod("private_ip"),
-    branch_groups=branch_of_pod("security_group_ids"),
+PODS = (
+    inv.Pod.objects.filter(deleted_at__isnull=True)
+    .select_related("cluster")
+    .annotate(
+        branch_eni_id=branch_of_pod("eni_id"),
+        branch_ip=branch_of_pod("private_ip"),
+        branch_groups=branch_of_pod("security_group_ids"),
+    )
 )
 
 
@@ -156,14 +185,22 @@ class PodDetailView(ObjectDetailView):
 
     def get_extra_context(self, pod):
         policies = Policy.objects.filter(cluster=pod.cluster, namespace=pod.namespace)
-        branches = inv.BranchENI.objects.filter(cluster=pod.cluster, pod_uid=pod.uid).order_by("-pk")
+        branches = inv.BranchENI.objects.filter(cluster=pod.cluster, pod_uid=pod.uid).order_by(
+            "-pk"
+        )
         explanation = explain_pod(pod, policies)
         held = []
         for branch in branches:
             for group in branch.security_group_ids:
-                held.append({"group": group, "branch": branch, "policies": explanation.policies_for(group)})
-        return {"explanation": explanation, "branches": branches, "held": held,
-                "asked": self.request.GET.get("group", "")}
+                held.append(
+                    {"group": group, "branch": branch, "policies": explanation.policies_for(group)}
+                )
+        return {
+            "explanation": explanation,
+            "branches": branches,
+            "held": held,
+            "asked": self.request.GET.get("group", ""),
+        }
 
 
 class SecurityGroupListView(ObjectListView):
@@ -181,11 +218,16 @@ class SecurityGroupDetailView(ObjectDetailView):
 
     def get_extra_context(self, group):
         user = self.request.user
-        policies = Policy.objects.restrict(user, "view").filter(cluster=group.cluster).referencing_group(group.group_id)
+        policies = (
+            Policy.objects.restrict(user, "view")
+            .filter(cluster=group.cluster)
+            .referencing_group(group.group_id)
+        )
         branches = [
-            b for b in inv.BranchENI.objects.restrict(user, "view").filter(
-                cluster=group.cluster, state__in=IN_USE_STATES
-            ).order_by("pod_namespace", "pod_name")
+            b
+            for b in inv.BranchENI.objects.restrict(user, "view")
+            .filter(cluster=group.cluster, state__in=IN_USE_STATES)
+            .order_by("pod_namespace", "pod_name")
             if group.group_id in (b.security_group_ids or [])
         ]
         return {"policies": policies.select_related("cluster"), "branches": branches}

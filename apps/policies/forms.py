@@ -89,7 +89,9 @@ def spec_from_fields(data: dict) -> dict[str, Any]:
             continue
         selector: dict[str, Any] = {}
         labels = parse_labels(data.get(f"{prefix}_labels", ""), f"{prefix}_labels")
-        expressions = parse_expressions(data.get(f"{prefix}_expressions", ""), f"{prefix}_expressions")
+        expressions = parse_expressions(
+            data.get(f"{prefix}_expressions", ""), f"{prefix}_expressions"
+        )
         if labels:
             selector["matchLabels"] = labels
         if expressions:
@@ -165,11 +167,15 @@ class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
     )
     pod_enabled = forms.BooleanField(label="Select pods by their labels", required=False)
     pod_labels = forms.CharField(
-        label="Pod labels", required=False, widget=forms.Textarea(attrs=TEXTAREA),
+        label="Pod labels",
+        required=False,
+        widget=forms.Textarea(attrs=TEXTAREA),
         help_text="One key=value a line. Leave both empty to select every pod in the namespace.",
     )
     pod_expressions = forms.CharField(
-        label="Pod label expressions", required=False, widget=forms.Textarea(attrs=TEXTAREA),
+        label="Pod label expressions",
+        required=False,
+        widget=forms.Textarea(attrs=TEXTAREA),
         help_text="One a line: key In a, b · key NotIn a · key Exists · key DoesNotExist",
     )
     sa_enabled = forms.BooleanField(label="Select pods by their service account", required=False)
@@ -177,11 +183,14 @@ class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
         label="Service account labels", required=False, widget=forms.Textarea(attrs=TEXTAREA)
     )
     sa_expressions = forms.CharField(
-        label="Service account label expressions", required=False,
+        label="Service account label expressions",
+        required=False,
         widget=forms.Textarea(attrs=TEXTAREA),
     )
     group_ids = forms.CharField(
-        label="Security group ids", required=False, widget=forms.Textarea(attrs=TEXTAREA),
+        label="Security group ids",
+        required=False,
+        widget=forms.Textarea(attrs=TEXTAREA),
         help_text="One sg-… id a line.",
     )
     spec_yaml = forms.CharField(
@@ -194,8 +203,11 @@ class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
         self.fields["cluster"].queryset = clusters_where_user_may_add(user)
         if instance is not None and instance.pk is not None:
             self.initial.update(
-                cluster=instance.cluster_id, namespace=instance.namespace, name=instance.name,
-                description=instance.description, **fields_from_spec(instance.spec),
+                cluster=instance.cluster_id,
+                namespace=instance.namespace,
+                name=instance.name,
+                description=instance.description,
+                **fields_from_spec(instance.spec),
                 edit_mode="fields" if fields_can_represent(instance.spec) else "yaml",
             )
             for identity in ("cluster", "namespace", "name"):
@@ -224,10 +236,15 @@ class PolicyForm(ChangeMessageMixin, VersionedFormMixin, forms.Form):
             return data
         namespace, name = data.get("namespace"), data.get("name")
         cluster = data.get("cluster")
-        if self.instance.pk is None and cluster and name and Policy.objects.filter(
-            cluster=cluster, namespace=namespace, name=name
-        ).exists():
-            self.add_error("name", f"A policy named {name} already exists in {cluster}/{namespace}.")
+        if (
+            self.instance.pk is None
+            and cluster
+            and name
+            and Policy.objects.filter(cluster=cluster, namespace=namespace, name=name).exists()
+        ):
+            self.add_error(
+                "name", f"A policy named {name} already exists in {cluster}/{namespace}."
+            )
         report = validate_policy(namespace, name, spec)
         for path, problems in report.errors.items():
             field = field_for_path(path, self.mode)
@@ -269,7 +286,9 @@ class PolicyImportForm(ChangeMessageMixin, forms.Form):
     def clean(self):
         data = super().clean()
         upload = data.get("yaml_file")
-        text = upload.read().decode("utf-8", errors="replace") if upload else data.get("yaml_text", "")
+        text = (
+            upload.read().decode("utf-8", errors="replace") if upload else data.get("yaml_text", "")
+        )
         if not text.strip():
             raise forms.ValidationError("Upload a file or paste the YAML.")
         data["text"] = text

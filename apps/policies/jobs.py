@@ -16,20 +16,25 @@ BATCH_SIZE = 25
 
 
 @job_kind
-def import_yaml(context: JobContext, cluster_id: int, text: str, message: str = "",
-                ticket_ref: str = "") -> dict:
+def import_yaml(
+    context: JobContext, cluster_id: int, text: str, message: str = "", ticket_ref: str = ""
+) -> dict:
     """Import a YAML upload: every document is checked first; nothing is written unless
     all are valid and the user may add policies in each namespace. Policies are then
     written in batches, so the progress bar moves on large uploads."""
     cluster = Cluster.objects.get(pk=cluster_id)
     policies, errors = parse_manifests(text)
-    context.log(f"Read {len(policies)} valid polic{'y' if len(policies) == 1 else 'ies'} "
-                f"and {len(errors)} error(s).")
+    context.log(
+        f"Read {len(policies)} valid polic{'y' if len(policies) == 1 else 'ies'} "
+        f"and {len(errors)} error(s)."
+    )
     user = context.job.user
     for policy in policies:
         if user is not None and not user_can(user, "add", cluster.name, policy.namespace):
-            errors.append(f"document {policy.document}: you may not add policies in "
-                          f"{cluster.name}/{policy.namespace}")
+            errors.append(
+                f"document {policy.document}: you may not add policies in "
+                f"{cluster.name}/{policy.namespace}"
+            )
     for error in errors:
         context.log(str(error), "error")
     if errors:
@@ -38,7 +43,7 @@ def import_yaml(context: JobContext, cluster_id: int, text: str, message: str = 
     context.progress(0, total=len(policies))
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for start in range(0, len(policies), BATCH_SIZE):
-        batch = policies[start:start + BATCH_SIZE]
+        batch = policies[start : start + BATCH_SIZE]
         try:
             written = import_policies(cluster, batch)
         except ValidationError as exc:  # changed under us since parsing: stop here

@@ -20,14 +20,26 @@ class PolicyTable(BaseTable):
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
     groups = tables.Column(accessor="spec", verbose_name="Security groups", orderable=False)
-    selectors = tables.Column(accessor="spec", verbose_name="Selects by", orderable=False, empty_values=())
+    selectors = tables.Column(
+        accessor="spec", verbose_name="Selects by", orderable=False, empty_values=()
+    )
     origin = tables.Column()
     version = tables.Column()
     updated = tables.DateTimeColumn(format="Y-m-d H:i")
 
     class Meta(BaseTable.Meta):
         model = Policy
-        fields = ("select", "name", "cluster", "namespace", "groups", "selectors", "origin", "version", "updated")
+        fields = (
+            "select",
+            "name",
+            "cluster",
+            "namespace",
+            "groups",
+            "selectors",
+            "origin",
+            "version",
+            "updated",
+        )
         order_by = ("cluster", "namespace", "name")
 
     def render_groups(self, record):
@@ -35,5 +47,12 @@ class PolicyTable(BaseTable):
 
     def render_selectors(self, record):
         spec = record.spec if isinstance(record.spec, dict) else {}
-        parts = [label for key, label in (("podSelector", "pod"), ("serviceAccountSelector", "service account")) if spec.get(key) is not None]
+        parts = [
+            label
+            for key, label in (
+                ("podSelector", "pod"),
+                ("serviceAccountSelector", "service account"),
+            )
+            if spec.get(key) is not None
+        ]
         return format_html("{}", " + ".join(parts) or "nothing (ignored)")

@@ -114,12 +114,22 @@ class PolicySpecEditorView(PageMixin, View):
         try:
             spec = bound.build_spec(request.POST)
         except SpecInputError as exc:
-            return self.render({"form": bound, "switch_error": exc.message,
-                                "switch_url": request.path})
+            return self.render(
+                {"form": bound, "switch_error": exc.message, "switch_url": request.path}
+            )
         if target == "fields" and not fields_can_represent(spec):
-            return self.render({"form": bound, "switch_url": request.path, "switch_error": (
-                "This spec has parts the fields cannot show; keep editing it as YAML.")})
-        form = PolicyForm(initial={**fields_from_spec(spec), "edit_mode": target}, user=request.user)
+            return self.render(
+                {
+                    "form": bound,
+                    "switch_url": request.path,
+                    "switch_error": (
+                        "This spec has parts the fields cannot show; keep editing it as YAML."
+                    ),
+                }
+            )
+        form = PolicyForm(
+            initial={**fields_from_spec(spec), "edit_mode": target}, user=request.user
+        )
         return self.render({"form": form, "switch_url": request.path})
 
 
@@ -149,12 +159,16 @@ class PolicyPreviewView(PageMixin, View):
             return self.render(context)
         cluster = instance.cluster if instance else form.cleaned_data.get("cluster")
         namespace = instance.namespace if instance else form.cleaned_data.get("namespace")
-        context["spec_errors"] = {k: v for k, v in form.errors.items() if k not in ("namespace", "name")}
+        context["spec_errors"] = {
+            k: v for k, v in form.errors.items() if k not in ("namespace", "name")
+        }
         if cluster is None or not namespace:
             return self.render(context)
         context["matches"] = match_summary(preview_matches(cluster, namespace, spec))
         context["no_groups"] = not group_ids_of(spec)
-        proposed = instance or Policy(cluster=cluster, namespace=namespace, name=form.data.get("name", ""))
+        proposed = instance or Policy(
+            cluster=cluster, namespace=namespace, name=form.data.get("name", "")
+        )
         context["diff"] = preview_diff(proposed, spec)
         context["is_new"] = instance is None
         return self.render(context)

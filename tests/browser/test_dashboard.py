@@ -65,7 +65,8 @@ def test_yaml_tab_carries_the_fields_over(page, world, editor):
     page.fill("textarea[name=group_ids]", SG_WEB)
     page.click("button[role=tab]:has-text('YAML')")
     expect(page.locator("textarea[name=spec_yaml]")).to_have_value(
-        f"podSelector:\n  matchLabels:\n    app: web\nsecurityGroups:\n  groupIds:\n  - {SG_WEB}\n")
+        f"podSelector:\n  matchLabels:\n    app: web\nsecurityGroups:\n  groupIds:\n  - {SG_WEB}\n"
+    )
 
 
 def test_two_people_editing_one_policy_get_a_conflict(browser, live_server, world, editor):
@@ -93,13 +94,17 @@ def test_yaml_import_with_an_error_shows_the_document(page, world, editor, eager
     log_in(page, editor)
     page.goto("/policies/import/")
     page.select_option("select[name=cluster]", str(world.alpha.pk))
-    page.fill("textarea[name=yaml_text]", (
-        "apiVersion: vpcresources.k8s.aws/v1beta1\nkind: SecurityGroupPolicy\n"
-        "metadata: {name: ok, namespace: team-a}\n"
-        f"spec: {{podSelector: {{}}, securityGroups: {{groupIds: [{SG_DB}]}}}}\n---\n"
-        "apiVersion: vpcresources.k8s.aws/v1beta1\nkind: SecurityGroupPolicy\n"
-        "metadata: {name: broken, namespace: team-a}\n"
-        "spec: {podSelector: {}, securityGroups: {groupIds: [sg-nothex]}}\n"))
+    page.fill(
+        "textarea[name=yaml_text]",
+        (
+            "apiVersion: vpcresources.k8s.aws/v1beta1\nkind: SecurityGroupPolicy\n"
+            "metadata: {name: ok, namespace: team-a}\n"
+            f"spec: {{podSelector: {{}}, securityGroups: {{groupIds: [{SG_DB}]}}}}\n---\n"
+            "apiVersion: vpcresources.k8s.aws/v1beta1\nkind: SecurityGroupPolicy\n"
+            "metadata: {name: broken, namespace: team-a}\n"
+            "spec: {podSelector: {}, securityGroups: {groupIds: [sg-nothex]}}\n"
+        ),
+    )
     page.click("button:has-text('Import')")
     expect(page.locator("#job-status")).to_have_attribute("data-status", "failed")
     expect(page.locator("#job-log")).to_contain_text("document 2")
@@ -119,15 +124,25 @@ def test_node_bars_show_in_use_and_cooling_in_proportion(page, world, editor):
     assert abs(in_use / whole - 0.4) < 0.03 and abs(cooling / whole - 0.4) < 0.03
     row = page.locator("tr.near-capacity")
     expect(row).to_contain_text("node-busy")
-    assert row.evaluate("r => getComputedStyle(r.querySelector('td')).backgroundColor") != "rgba(0, 0, 0, 0)"
+    assert (
+        row.evaluate("r => getComputedStyle(r.querySelector('td')).backgroundColor")
+        != "rgba(0, 0, 0, 0)"
+    )
     shot(page, "nodes")
 
 
 def test_job_page_refreshes_itself_until_the_job_ends(page, world, editor):
     from apps.core.jobs.models import Job, JobLogEntry
 
-    job = Job.objects.create(kind="x", title="resync alpha", cluster="alpha", user=editor,
-                             status="running", progress_done=1, progress_total=4)
+    job = Job.objects.create(
+        kind="x",
+        title="resync alpha",
+        cluster="alpha",
+        user=editor,
+        status="running",
+        progress_done=1,
+        progress_total=4,
+    )
     log_in(page, editor)
     page.goto(f"/jobs/{job.pk}/")
     expect(page.locator(".progress")).to_have_attribute("aria-valuenow", "25")

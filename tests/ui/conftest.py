@@ -49,29 +49,64 @@ def world(alpha, beta):
     busy_trunk = TrunkENIFactory(node=busy, eni_id="eni-0aaaaaaaaaaaaaaa1")
     TrunkENIFactory(node=quiet, eni_id="eni-0aaaaaaaaaaaaaaa2")
     ServiceAccountFactory(cluster=alpha, namespace="team-a", name="default", labels={})
-    web = PodFactory(cluster=alpha, name="web-1", node_name="node-busy", labels={"app": "web"},
-                     requests_pod_eni=True)
+    web = PodFactory(
+        cluster=alpha,
+        name="web-1",
+        node_name="node-busy",
+        labels={"app": "web"},
+        requests_pod_eni=True,
+    )
     db_pod = PodFactory(cluster=alpha, name="db-1", node_name="node-quiet", labels={"app": "db"})
-    waiting = PodFactory(cluster=alpha, name="web-2", node_name="node-busy", labels={"app": "web"},
-                         requests_pod_eni=True, phase=Pod.Phase.PENDING)
-    BranchENIFactory(trunk=busy_trunk, vlan_id=1, pod_uid=web.uid, pod_name="web-1",
-                     eni_id="eni-0bbbbbbbbbbbbbbb1", private_ip="10.0.1.20",
-                     mac="02:00:00:00:00:01", security_group_ids=[SG_WEB])
+    waiting = PodFactory(
+        cluster=alpha,
+        name="web-2",
+        node_name="node-busy",
+        labels={"app": "web"},
+        requests_pod_eni=True,
+        phase=Pod.Phase.PENDING,
+    )
+    BranchENIFactory(
+        trunk=busy_trunk,
+        vlan_id=1,
+        pod_uid=web.uid,
+        pod_name="web-1",
+        eni_id="eni-0bbbbbbbbbbbbbbb1",
+        private_ip="10.0.1.20",
+        mac="02:00:00:00:00:01",
+        security_group_ids=[SG_WEB],
+    )
     BranchENIFactory(trunk=busy_trunk, vlan_id=2, pod_name="old-1", state=BranchENIState.COOLING)
     BranchENIFactory(trunk=busy_trunk, vlan_id=3, pod_name="old-2", state=BranchENIState.ATTACHED)
     BranchENIFactory(trunk=busy_trunk, vlan_id=4, pod_name="old-3", state=BranchENIState.DELETING)
-    web_policy = PolicyFactory(cluster=alpha, name="web", spec=policy_spec(SG_WEB, labels={"app": "web"}))
+    web_policy = PolicyFactory(
+        cluster=alpha, name="web", spec=policy_spec(SG_WEB, labels={"app": "web"})
+    )
     beta_policy = PolicyFactory(cluster=beta, name="beta-web")
     group = SecurityGroupFactory(cluster=alpha, group_id=SG_WEB, name="web")
     beta_node = NodeFactory(cluster=beta, name="beta-node")
-    AttachmentFactory(cluster=alpha, eni_id="eni-0ccccccccccccccc1", node_name="node-busy",
-                      pod_name="gone-1", private_ip="10.0.1.99", security_group_ids=[SG_DB],
-                      since=datetime(2026, 1, 1, 13, 0, tzinfo=UTC),
-                      until=datetime(2026, 1, 1, 14, 0, tzinfo=UTC))
-    AttachmentFactory(cluster=alpha, eni_id="eni-0ccccccccccccccc2", node_name="node-quiet",
-                      pod_name="later-1", private_ip="10.0.1.99", security_group_ids=[SG_WEB],
-                      since=datetime(2026, 1, 1, 15, 0, tzinfo=UTC), until=None)
-    return World(alpha, beta, busy, quiet, web, db_pod, waiting, web_policy, beta_policy, group, beta_node)
+    AttachmentFactory(
+        cluster=alpha,
+        eni_id="eni-0ccccccccccccccc1",
+        node_name="node-busy",
+        pod_name="gone-1",
+        private_ip="10.0.1.99",
+        security_group_ids=[SG_DB],
+        since=datetime(2026, 1, 1, 13, 0, tzinfo=UTC),
+        until=datetime(2026, 1, 1, 14, 0, tzinfo=UTC),
+    )
+    AttachmentFactory(
+        cluster=alpha,
+        eni_id="eni-0ccccccccccccccc2",
+        node_name="node-quiet",
+        pod_name="later-1",
+        private_ip="10.0.1.99",
+        security_group_ids=[SG_WEB],
+        since=datetime(2026, 1, 1, 15, 0, tzinfo=UTC),
+        until=None,
+    )
+    return World(
+        alpha, beta, busy, quiet, web, db_pod, waiting, web_policy, beta_policy, group, beta_node
+    )
 
 
 def browser_for(user) -> Client:

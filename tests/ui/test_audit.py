@@ -16,7 +16,9 @@ def test_changes_of_one_request_are_grouped_with_side_by_side_diffs(world, viewe
         PolicyFactory(cluster=world.alpha, name="two")
         first.spec = {**first.spec, "securityGroups": {"groupIds": [SG_DB]}}
         first.save()
-    body = viewer.get(reverse("audit:change_list") + f"?request_id={scope.request_id}").content.decode()
+    body = viewer.get(
+        reverse("audit:change_list") + f"?request_id={scope.request_id}"
+    ).content.decode()
     assert body.count('class="request-group"') == 1
     assert body.count("<details") == 3
     assert "SEC-9 rollout" in body

@@ -35,19 +35,27 @@ def test_fields_round_trip_to_the_same_spec():
 
 
 def test_a_disabled_selector_is_absent_and_an_empty_one_selects_all():
-    fields = {"pod_enabled": True, "pod_labels": "", "sa_enabled": False, "sa_labels": "a=b",
-              "group_ids": "sg-0123456789abcdef0, sg-0fedcba9876543210"}
+    fields = {
+        "pod_enabled": True,
+        "pod_labels": "",
+        "sa_enabled": False,
+        "sa_labels": "a=b",
+        "group_ids": "sg-0123456789abcdef0, sg-0fedcba9876543210",
+    }
     assert spec_from_fields(fields) == {
         "podSelector": {},
         "securityGroups": {"groupIds": ["sg-0123456789abcdef0", "sg-0fedcba9876543210"]},
     }
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("env In (a, b)", {"key": "env", "operator": "In", "values": ["a", "b"]}),
-    ("env NotIn a", {"key": "env", "operator": "NotIn", "values": ["a"]}),
-    ("env Exists", {"key": "env", "operator": "Exists"}),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("env In (a, b)", {"key": "env", "operator": "In", "values": ["a", "b"]}),
+        ("env NotIn a", {"key": "env", "operator": "NotIn", "values": ["a"]}),
+        ("env Exists", {"key": "env", "operator": "Exists"}),
+    ],
+)
 def test_expression_lines(line, expected):
     assert parse_expressions(line, "f") == [expected]
 
@@ -66,16 +74,19 @@ def test_yaml_errors_are_input_errors_of_the_yaml_field():
     assert spec_from_yaml("") == {}
 
 
-@pytest.mark.parametrize("path, mode, field", [
-    ("name", "fields", "name"),
-    ("spec.podSelector.matchLabels", "fields", "pod_labels"),
-    ("spec.podSelector.matchExpressions[0].values", "fields", "pod_expressions"),
-    ("spec.serviceAccountSelector", "fields", "sa_labels"),
-    ("spec.securityGroups.groupIds[1]", "fields", "group_ids"),
-    ("spec", "fields", None),
-    ("spec.securityGroups.groupIds", "yaml", "spec_yaml"),
-    ("namespace", "yaml", "namespace"),
-])
+@pytest.mark.parametrize(
+    "path, mode, field",
+    [
+        ("name", "fields", "name"),
+        ("spec.podSelector.matchLabels", "fields", "pod_labels"),
+        ("spec.podSelector.matchExpressions[0].values", "fields", "pod_expressions"),
+        ("spec.serviceAccountSelector", "fields", "sa_labels"),
+        ("spec.securityGroups.groupIds[1]", "fields", "group_ids"),
+        ("spec", "fields", None),
+        ("spec.securityGroups.groupIds", "yaml", "spec_yaml"),
+        ("namespace", "yaml", "namespace"),
+    ],
+)
 def test_validation_paths_map_to_form_fields(path, mode, field):
     assert field_for_path(path, mode) == field
 
@@ -83,8 +94,13 @@ def test_validation_paths_map_to_form_fields(path, mode, field):
 def test_chart_escapes_labels_and_draws_steps():
     start = datetime(2026, 1, 1, tzinfo=UTC)
     end = start + timedelta(hours=1)
-    svg = step_chart([Series("<script>", "#000", [(start, 0), (start + timedelta(minutes=30), 2), (end, 2)])],
-                     start, end, 4, title='a "title"')
+    svg = step_chart(
+        [Series("<script>", "#000", [(start, 0), (start + timedelta(minutes=30), 2), (end, 2)])],
+        start,
+        end,
+        4,
+        title='a "title"',
+    )
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     points = svg.split('points="')[1].split('"')[0].split()
     assert len(points) == 5  # three values, two vertical steps between them
@@ -102,13 +118,22 @@ def test_specs_the_fields_cannot_show_are_edited_as_yaml(world, editor):
     from apps.policies.forms import fields_can_represent
     from tests.factories import PolicyFactory
 
-    odd = {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]},
-           "securityGroups": {"groupIds": ["sg-0123456789abcdef0"]}}
+    odd = {
+        "podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]},
+        "securityGroups": {"groupIds": ["sg-0123456789abcdef0"]},
+    }
     assert fields_can_represent(SPEC) and not fields_can_represent(odd)
     policy = PolicyFactory(cluster=world.alpha, name="odd", spec=odd)
     page = editor.get(reverse("policies:policy_edit", args=[policy.pk])).content.decode()
     assert 'name="edit_mode" value="yaml"' in page and 'name="spec_yaml"' in page
-    refused = editor.post(reverse("policies:policy_spec_editor"), {
-        "edit_mode": "yaml", "switch_to": "fields", "spec_yaml": "podSelector:\n  matchExpressions:\n"
-        "  - {key: a, operator: Exists, values: [x]}\nsecurityGroups: {groupIds: [sg-0123456789abcdef0]}\n"})
+    refused = editor.post(
+        reverse("policies:policy_spec_editor"),
+        {
+            "edit_mode": "yaml",
+            "switch_to": "fields",
+            "spec_yaml": "podSelector:\n  matchExpressions:\n"
+            "  - {key: a, operator: Exists, values: [x]}\n"
+            "securityGroups: {groupIds: [sg-0123456789abcdef0]}\n",
+        },
+    )
     assert "keep editing it as YAML" in refused.content.decode()

@@ -17,9 +17,12 @@ from .conftest import SG_DB, SG_WEB
 
 def test_node_list_draws_capacity_bars_and_highlights_nodes_near_capacity(world, viewer):
     body = viewer.get(reverse("inventory:node_list")).content.decode()
+
     def row_class(node):
         href = reverse("inventory:node_detail", args=[node.pk])
-        match = re.search(r'<tr class="([^"]*?) ?(?:even|odd)">\s*<td[^>]*><a href="' + href + '"', body)
+        match = re.search(
+            r'<tr class="([^"]*?) ?(?:even|odd)">\s*<td[^>]*><a href="' + href + '"', body
+        )
         return match.group(1) if match else None
 
     busy, quiet = row_class(world.busy_node), row_class(world.quiet_node)
@@ -40,8 +43,15 @@ def test_branch_usage_percentages_and_thresholds():
 
 def test_node_detail_lists_branches_and_waiting_pods(world, viewer):
     body = viewer.get(reverse("inventory:node_detail", args=[world.busy_node.pk])).content.decode()
-    for text in ("eni-0bbbbbbbbbbbbbbb1", "10.0.1.20", "02:00:00:00:00:01", SG_WEB, "cooling",
-                 "team-a/web-2", "eni-0aaaaaaaaaaaaaaa1"):
+    for text in (
+        "eni-0bbbbbbbbbbbbbbb1",
+        "10.0.1.20",
+        "02:00:00:00:00:01",
+        SG_WEB,
+        "cooling",
+        "team-a/web-2",
+        "eni-0aaaaaaaaaaaaaaa1",
+    ):
         assert text in body, text
     assert "No report from this node" in body or "Last report" in body
 
@@ -49,9 +59,13 @@ def test_node_detail_lists_branches_and_waiting_pods(world, viewer):
 def test_usage_history_counts_in_use_then_cooling(db):
     cluster = ClusterFactory(name="hist", branch_cooldown_seconds=60)
     t0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    AttachmentFactory(cluster=cluster, since=t0 + timedelta(minutes=1), until=t0 + timedelta(minutes=5))
+    AttachmentFactory(
+        cluster=cluster, since=t0 + timedelta(minutes=1), until=t0 + timedelta(minutes=5)
+    )
     AttachmentFactory(cluster=cluster, since=t0 + timedelta(minutes=2), until=None)
-    history = usage_history(Attachment.objects.filter(cluster=cluster), 9, 60, t0, t0 + timedelta(minutes=10))
+    history = usage_history(
+        Attachment.objects.filter(cluster=cluster), 9, 60, t0, t0 + timedelta(minutes=10)
+    )
 
     def value(points, minute):
         at = t0 + timedelta(minutes=minute)
@@ -66,14 +80,18 @@ def test_usage_history_starts_from_what_was_held_before_the_window(db):
     cluster = ClusterFactory(name="hist2")
     t0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     AttachmentFactory(cluster=cluster, since=t0 - timedelta(hours=2), until=None)
-    history = usage_history(Attachment.objects.filter(cluster=cluster), 2, 60, t0, t0 + timedelta(hours=1))
+    history = usage_history(
+        Attachment.objects.filter(cluster=cluster), 2, 60, t0, t0 + timedelta(hours=1)
+    )
     assert history.in_use[0] == (t0, 1) and history.in_use[-1][1] == 1
 
 
 def test_cluster_page_draws_the_usage_chart_as_svg(world, viewer):
     AttachmentFactory(cluster=world.alpha, since=datetime.now(UTC) - timedelta(hours=2))
-    response = viewer.get(reverse("inventory:cluster_usage", args=[world.alpha.pk]) + "?hours=6",
-                          HTTP_HX_REQUEST="true")
+    response = viewer.get(
+        reverse("inventory:cluster_usage", args=[world.alpha.pk]) + "?hours=6",
+        HTTP_HX_REQUEST="true",
+    )
     body = response.content.decode()
     assert body.count("<polyline") == 3
     for series in ("capacity", "in use", "cooling"):
@@ -82,9 +100,14 @@ def test_cluster_page_draws_the_usage_chart_as_svg(world, viewer):
 
 
 def test_pod_page_explains_where_each_group_comes_from(world, viewer):
-    PolicyFactory(cluster=world.alpha, name="all-pods", spec={
-        "podSelector": {}, "securityGroups": {"groupIds": [SG_WEB, SG_DB]}})
-    PolicyFactory(cluster=world.alpha, name="dbs-only", spec=policy_spec(SG_DB, labels={"app": "db"}))
+    PolicyFactory(
+        cluster=world.alpha,
+        name="all-pods",
+        spec={"podSelector": {}, "securityGroups": {"groupIds": [SG_WEB, SG_DB]}},
+    )
+    PolicyFactory(
+        cluster=world.alpha, name="dbs-only", spec=policy_spec(SG_DB, labels={"app": "db"})
+    )
     response = viewer.get(reverse("inventory:pod_detail", args=[world.web_pod.pk]))
     explanation = response.context["explanation"]
     assert explanation.group_ids == [SG_WEB, SG_DB]
@@ -98,13 +121,15 @@ def test_pod_page_explains_where_each_group_comes_from(world, viewer):
 
 def test_pod_list_shows_branch_eni_ip_and_groups(world, viewer):
     body = viewer.get(reverse("inventory:pod_list")).content.decode()
-    row = body[body.index(">web-1<"):]
+    row = body[body.index(">web-1<") :]
     row = row[: row.index("</tr>")]
     assert "eni-0bbbbbbbbbbbbbbb1" in row and "10.0.1.20" in row and SG_WEB in row
 
 
 def test_security_group_page_lists_policies_and_holders(world, viewer):
-    body = viewer.get(reverse("inventory:securitygroup_detail", args=[world.group.pk])).content.decode()
+    body = viewer.get(
+        reverse("inventory:securitygroup_detail", args=[world.group.pk])
+    ).content.decode()
     assert reverse("policies:policy_detail", args=[world.web_policy.pk]) in body
     assert "team-a/web-1" in body and "10.0.1.20" in body
     assert "old-1" not in body  # cooling branches no longer serve a pod
@@ -118,9 +143,20 @@ def test_node_page_shows_the_agents_report_and_disagreements(world, viewer):
     url = reverse("inventory:node_detail", args=[world.busy_node.pk])
     assert "No report from this node" in viewer.get(url).content.decode()
     NodeReport.objects.create(
-        cluster=world.alpha, node_name="node-busy", received_at=timezone.now(), agent_version="0.1",
-        mode="strict", report={"pods": []}, disagreements=[
-            {"pod": "team-a/web-1", "kind": "not-plumbed", "detail": "the node has no plumbing for it"}])
+        cluster=world.alpha,
+        node_name="node-busy",
+        received_at=timezone.now(),
+        agent_version="0.1",
+        mode="strict",
+        report={"pods": []},
+        disagreements=[
+            {
+                "pod": "team-a/web-1",
+                "kind": "not-plumbed",
+                "detail": "the node has no plumbing for it",
+            }
+        ],
+    )
     body = viewer.get(url).content.decode()
     assert "disagree (1)" in body and "not-plumbed" in body and "team-a/web-1" in body
     assert "strict mode" in body

@@ -32,7 +32,9 @@ def crash_kind(context):
     raise RuntimeError("boom")
 
 
-def test_a_job_records_progress_log_and_result(world, viewer, django_capture_on_commit_callbacks, eager_jobs):
+def test_a_job_records_progress_log_and_result(
+    world, viewer, django_capture_on_commit_callbacks, eager_jobs
+):
     with django_capture_on_commit_callbacks(execute=True):
         job = enqueue(count_to, title="count", user=viewer.user, cluster="alpha", n=3)
     job.refresh_from_db()
@@ -56,8 +58,15 @@ def test_only_marked_functions_can_run(world, viewer):
 
 
 def test_job_page_polls_while_running_and_stops_when_done(world, viewer):
-    job = Job.objects.create(kind="x", title="sweep", user=viewer.user, cluster="alpha",
-                             status="running", progress_done=2, progress_total=8)
+    job = Job.objects.create(
+        kind="x",
+        title="sweep",
+        user=viewer.user,
+        cluster="alpha",
+        status="running",
+        progress_done=2,
+        progress_total=8,
+    )
     url = reverse("core:job_detail", args=[job.pk])
     fragment = viewer.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in fragment and 'aria-valuenow="25"' in fragment

@@ -41,8 +41,14 @@ FRAGMENTS = {
     "job_list": "t",
     "job_detail": "job-status",
 }
-OBJECT_PAGES = ["policy_detail", "policy_changelog", "node_detail", "cluster_usage", "pod_detail",
-                "group_detail"]
+OBJECT_PAGES = [
+    "policy_detail",
+    "policy_changelog",
+    "node_detail",
+    "cluster_usage",
+    "pod_detail",
+    "group_detail",
+]
 
 
 @pytest.fixture

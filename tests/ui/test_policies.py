@@ -16,11 +16,19 @@ from .conftest import SG_DB, SG_WEB
 
 def form_data(world, **overrides):
     data = {
-        "cluster": world.alpha.pk, "namespace": "team-a", "name": "db-access",
-        "description": "databases", "edit_mode": "fields",
-        "pod_enabled": "on", "pod_labels": "app=db", "pod_expressions": "",
-        "sa_labels": "", "sa_expressions": "", "group_ids": SG_DB,
-        "changelog_message": "ticket work", "ticket_ref": "SEC-1",
+        "cluster": world.alpha.pk,
+        "namespace": "team-a",
+        "name": "db-access",
+        "description": "databases",
+        "edit_mode": "fields",
+        "pod_enabled": "on",
+        "pod_labels": "app=db",
+        "pod_expressions": "",
+        "sa_labels": "",
+        "sa_expressions": "",
+        "group_ids": SG_DB,
+        "changelog_message": "ticket work",
+        "ticket_ref": "SEC-1",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -28,8 +36,12 @@ def form_data(world, **overrides):
 
 def edit_data(policy, **overrides):
     data = {
-        "version": policy.version, "description": policy.description, "edit_mode": "fields",
-        "pod_enabled": "on", "pod_labels": "app=web", "group_ids": SG_WEB,
+        "version": policy.version,
+        "description": policy.description,
+        "edit_mode": "fields",
+        "pod_enabled": "on",
+        "pod_labels": "app=web",
+        "group_ids": SG_WEB,
     }
     data.update(overrides)
     return data
@@ -61,8 +73,10 @@ def test_viewer_may_not_edit_or_delete(world, viewer):
 
 
 def test_editor_creates_a_policy_from_structured_fields(world, editor):
-    response = editor.post(reverse("policies:policy_add"), form_data(
-        world, pod_expressions="tier In (backend, cache)\nlegacy DoesNotExist"))
+    response = editor.post(
+        reverse("policies:policy_add"),
+        form_data(world, pod_expressions="tier In (backend, cache)\nlegacy DoesNotExist"),
+    )
     policy = Policy.objects.get(name="db-access")
     assert response.status_code == 302
     assert response["Location"] == reverse("policies:policy_detail", args=[policy.pk])
@@ -77,22 +91,30 @@ def test_editor_creates_a_policy_from_structured_fields(world, editor):
         },
         "securityGroups": {"groupIds": [SG_DB]},
     }
-    record = ChangeRecord.objects.get(object_type__model="policy", object_id=str(policy.pk), action="create")
+    record = ChangeRecord.objects.get(
+        object_type__model="policy", object_id=str(policy.pk), action="create"
+    )
     assert (record.actor_name, record.context) == (editor.user.username, "ui")
     assert (record.message, record.ticket_ref) == ("ticket work", "SEC-1")
 
 
 def test_editor_creates_a_policy_from_yaml(world, editor):
-    spec = {"serviceAccountSelector": {"matchLabels": {"role": "db"}},
-            "securityGroups": {"groupIds": [SG_DB, SG_WEB]}}
-    editor.post(reverse("policies:policy_add"), form_data(
-        world, edit_mode="yaml", spec_yaml=yaml.safe_dump(spec), pod_labels="ignored"))
+    spec = {
+        "serviceAccountSelector": {"matchLabels": {"role": "db"}},
+        "securityGroups": {"groupIds": [SG_DB, SG_WEB]},
+    }
+    editor.post(
+        reverse("policies:policy_add"),
+        form_data(world, edit_mode="yaml", spec_yaml=yaml.safe_dump(spec), pod_labels="ignored"),
+    )
     assert Policy.objects.get(name="db-access").spec == spec
 
 
 def test_field_errors_are_shown_next_to_their_field(world, editor):
-    response = editor.post(reverse("policies:policy_add"), form_data(
-        world, group_ids="sg-123", pod_labels="app=db\nnot a label"))
+    response = editor.post(
+        reverse("policies:policy_add"),
+        form_data(world, group_ids="sg-123", pod_labels="app=db\nnot a label"),
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="errors-pod_labels"' in body and "write each label as key=value" in body
@@ -104,8 +126,12 @@ def test_field_errors_are_shown_next_to_their_field(world, editor):
 
 
 def test_yaml_errors_name_the_field_path(world, editor):
-    response = editor.post(reverse("policies:policy_add"), form_data(
-        world, edit_mode="yaml", spec_yaml="podSelector: {}\nsecurityGroups: {groupIds: []}\n"))
+    response = editor.post(
+        reverse("policies:policy_add"),
+        form_data(
+            world, edit_mode="yaml", spec_yaml="podSelector: {}\nsecurityGroups: {groupIds: []}\n"
+        ),
+    )
     assert response.context["form"].errors["spec_yaml"] == [
         "spec.securityGroups.groupIds: list at least one security group id"
     ]
@@ -136,8 +162,10 @@ def test_namespace_scoped_editor_cannot_save_elsewhere(world):
 
 def test_edit_saves_and_bumps_the_version(world, editor):
     policy = world.web_policy
-    response = editor.post(reverse("policies:policy_edit", args=[policy.pk]),
-                           edit_data(policy, group_ids=f"{SG_WEB}\n{SG_DB}"))
+    response = editor.post(
+        reverse("policies:policy_edit", args=[policy.pk]),
+        edit_data(policy, group_ids=f"{SG_WEB}\n{SG_DB}"),
+    )
     assert response.status_code == 302
     policy.refresh_from_db()
     assert policy.group_ids == [SG_WEB, SG_DB] and policy.version == 2
@@ -164,8 +192,11 @@ def test_concurrent_edit_ends_in_a_conflict_not_a_lost_update(world, editor):
 
 
 def test_preview_lists_the_pods_and_nodes_a_draft_selects(world, editor):
-    response = editor.post(reverse("policies:policy_preview"), form_data(world, pod_labels="app=web"),
-                           HTTP_HX_REQUEST="true")
+    response = editor.post(
+        reverse("policies:policy_preview"),
+        form_data(world, pod_labels="app=web"),
+        HTTP_HX_REQUEST="true",
+    )
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
     assert 'data-pod="team-a/web-1"' in body and 'data-pod="team-a/web-2"' in body
@@ -176,8 +207,11 @@ def test_preview_lists_the_pods_and_nodes_a_draft_selects(world, editor):
 
 def test_preview_shows_what_changes_against_the_saved_version(world, editor):
     policy = world.web_policy
-    response = editor.post(reverse("policies:policy_edit_preview", args=[policy.pk]),
-                           edit_data(policy, pod_labels="app=db"), HTTP_HX_REQUEST="true")
+    response = editor.post(
+        reverse("policies:policy_edit_preview", args=[policy.pk]),
+        edit_data(policy, pod_labels="app=db"),
+        HTTP_HX_REQUEST="true",
+    )
     diff = response.context["diff"]
     assert [p["name"] for p in diff["added"]] == ["db-1"]
     assert sorted(p["name"] for p in diff["removed"]) == ["web-1", "web-2"]
@@ -194,14 +228,22 @@ def test_preview_is_for_editors_only(world, viewer):
 
 
 def test_switching_to_yaml_carries_the_fields_over(world, editor):
-    response = editor.post(reverse("policies:policy_spec_editor"),
-                           form_data(world, switch_to="yaml"), HTTP_HX_REQUEST="true")
+    response = editor.post(
+        reverse("policies:policy_spec_editor"),
+        form_data(world, switch_to="yaml"),
+        HTTP_HX_REQUEST="true",
+    )
     body = response.content.decode()
     assert 'name="spec_yaml"' in body and "app: db" in body and SG_DB in body
-    back = editor.post(reverse("policies:policy_spec_editor"), {
-        "edit_mode": "yaml", "switch_to": "fields",
-        "spec_yaml": "podSelector:\n  matchLabels: {tier: x}\nsecurityGroups: {groupIds: [sg-0123456789abcdef0]}\n",
-    })
+    back = editor.post(
+        reverse("policies:policy_spec_editor"),
+        {
+            "edit_mode": "yaml",
+            "switch_to": "fields",
+            "spec_yaml": "podSelector:\n  matchLabels: {tier: x}\n"
+            "securityGroups: {groupIds: [sg-0123456789abcdef0]}\n",
+        },
+    )
     assert "tier=x" in back.content.decode()
 
 
@@ -212,7 +254,9 @@ def test_delete_confirmation_lists_affected_pods_then_deletes(world, editor):
     response = editor.post(url, {"changelog_message": "retired"})
     assert response.status_code == 302
     assert not Policy.objects.filter(pk=world.web_policy.pk).exists()
-    record = ChangeRecord.objects.get(object_type__model="policy", object_id=str(world.web_policy.pk), action="delete")
+    record = ChangeRecord.objects.get(
+        object_type__model="policy", object_id=str(world.web_policy.pk), action="delete"
+    )
     assert record.message == "retired"
 
 
@@ -243,10 +287,14 @@ spec:
 """
 
 
-def test_import_runs_as_a_job_and_reports_progress(world, editor, django_capture_on_commit_callbacks, eager_jobs):
+def test_import_runs_as_a_job_and_reports_progress(
+    world, editor, django_capture_on_commit_callbacks, eager_jobs
+):
     text = "---\n".join(MANIFEST % (f"p{i}", f"a{i}", SG_DB) for i in range(30))
     with django_capture_on_commit_callbacks(execute=True):
-        response = editor.post(reverse("policies:policy_import"), {"cluster": world.alpha.pk, "yaml_text": text})
+        response = editor.post(
+            reverse("policies:policy_import"), {"cluster": world.alpha.pk, "yaml_text": text}
+        )
     job = Job.objects.get()
     assert response["Location"] == reverse("core:job_detail", args=[job.pk])
     assert job.status == "succeeded", job.error
@@ -257,10 +305,14 @@ def test_import_runs_as_a_job_and_reports_progress(world, editor, django_capture
     assert "created team-a/p0" in page and "every 1s" not in page
 
 
-def test_import_with_a_bad_document_imports_nothing_and_says_why(world, editor, django_capture_on_commit_callbacks, eager_jobs):
+def test_import_with_a_bad_document_imports_nothing_and_says_why(
+    world, editor, django_capture_on_commit_callbacks, eager_jobs
+):
     text = MANIFEST % ("good", "a", SG_DB) + "---\n" + MANIFEST % ("bad", "b", "sg-nothex")
     with django_capture_on_commit_callbacks(execute=True):
-        response = editor.post(reverse("policies:policy_import"), {"cluster": world.alpha.pk, "yaml_text": text})
+        response = editor.post(
+            reverse("policies:policy_import"), {"cluster": world.alpha.pk, "yaml_text": text}
+        )
     job = Job.objects.get()
     assert job.status == "failed" and "nothing was imported" in job.error
     page = editor.get(response["Location"]).content.decode()
@@ -275,8 +327,9 @@ def test_import_needs_some_yaml(world, editor):
 
 
 def test_htmx_delete_redirects_the_browser(world, editor):
-    response = editor.post(reverse("policies:policy_delete", args=[world.web_policy.pk]),
-                           HTTP_HX_REQUEST="true")
+    response = editor.post(
+        reverse("policies:policy_delete", args=[world.web_policy.pk]), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 204
     assert response["HX-Redirect"] == reverse("policies:policy_list")
 
@@ -304,20 +357,29 @@ def test_bulk_delete_confirms_then_deletes_only_what_the_user_may(world, editor,
 def test_bulk_delete_of_all_matching_the_filter(world, editor):
     from tests.factories import PolicyFactory
 
-    PolicyFactory(cluster=world.alpha, name="keep", spec={
-        "podSelector": {}, "securityGroups": {"groupIds": [SG_DB]}})
-    confirm = editor.post(reverse("policies:policy_bulk_delete"), {"_all": "1", "_query": f"group_id={SG_WEB}"})
+    PolicyFactory(
+        cluster=world.alpha,
+        name="keep",
+        spec={"podSelector": {}, "securityGroups": {"groupIds": [SG_DB]}},
+    )
+    confirm = editor.post(
+        reverse("policies:policy_bulk_delete"), {"_all": "1", "_query": f"group_id={SG_WEB}"}
+    )
     assert [o.name for o in confirm.context["objects"]] == ["web"]
 
 
 def test_viewer_may_not_bulk_delete(world, viewer):
-    response = viewer.post(reverse("policies:policy_bulk_delete"), {"pk": [world.web_policy.pk], "_confirm": "1"})
+    response = viewer.post(
+        reverse("policies:policy_bulk_delete"), {"pk": [world.web_policy.pk], "_confirm": "1"}
+    )
     assert response.status_code == 403
     assert Policy.objects.filter(pk=world.web_policy.pk).exists()
 
 
 def test_export_link_follows_the_filters(world, viewer):
-    fragment = viewer.get(reverse("policies:policy_list") + "?namespace=team-a", HTTP_HX_REQUEST="true")
+    fragment = viewer.get(
+        reverse("policies:policy_list") + "?namespace=team-a", HTTP_HX_REQUEST="true"
+    )
     assert "/policies/?namespace=team-a&amp;export=yaml" in fragment.content.decode()
 
 
@@ -329,10 +391,14 @@ def test_buttons_follow_the_users_scope_per_object(world):
     from .conftest import browser_for
 
     user = make_user("editor", world.alpha, "team-a")  # edits team-a only...
-    RoleBinding.objects.create(user=user, role="viewer", cluster=world.alpha)  # ...sees all of alpha
+    RoleBinding.objects.create(
+        user=user, role="viewer", cluster=world.alpha
+    )  # ...sees all of alpha
     client = browser_for(user)
     elsewhere = PolicyFactory(cluster=world.alpha, namespace="team-b", name="b")
-    mine = client.get(reverse("policies:policy_detail", args=[world.web_policy.pk])).content.decode()
+    mine = client.get(
+        reverse("policies:policy_detail", args=[world.web_policy.pk])
+    ).content.decode()
     theirs = client.get(reverse("policies:policy_detail", args=[elsewhere.pk])).content.decode()
     assert reverse("policies:policy_edit", args=[world.web_policy.pk]) in mine
     assert reverse("policies:policy_edit", args=[elsewhere.pk]) not in theirs

@@ -19,7 +19,8 @@ from tests.factories import (
 ADDERS = {
     "policies:policy_list": lambda w, i: PolicyFactory(cluster=w.alpha, name=f"bulk-{i}"),
     "inventory:node_list": lambda w, i: BranchENIFactory(
-        trunk=TrunkENIFactory(node=NodeFactory(cluster=w.alpha, name=f"bulk-{i}")), vlan_id=1),
+        trunk=TrunkENIFactory(node=NodeFactory(cluster=w.alpha, name=f"bulk-{i}")), vlan_id=1
+    ),
     "inventory:pod_list": lambda w, i: PodFactory(cluster=w.alpha, name=f"bulk-{i}"),
     "inventory:securitygroup_list": lambda w, i: SecurityGroupFactory(cluster=w.alpha),
     "audit:change_list": lambda w, i: PolicyFactory(cluster=w.alpha, name=f"logged-{i}"),

@@ -12,8 +12,14 @@ from .conftest import browser_for
 
 
 def test_issuing_a_token_shows_the_secret_once(world, viewer):
-    response = viewer.post(reverse("accounts:token_list"), {
-        "description": "ticketing", "expires_in": "30", "allowed_cidrs": "10.0.0.0/8, 192.168.0.0/16"})
+    response = viewer.post(
+        reverse("accounts:token_list"),
+        {
+            "description": "ticketing",
+            "expires_in": "30",
+            "allowed_cidrs": "10.0.0.0/8, 192.168.0.0/16",
+        },
+    )
     assert response.status_code == 201 and response["Cache-Control"] == "no-store"
     secret = response.context["secret"]
     token = APIToken.objects.get(user=viewer.user)

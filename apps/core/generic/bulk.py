@@ -35,7 +35,9 @@ class BulkDeleteView(PageMixin, View):
                 return queryset
             query = QueryDict(data.get("_query", ""))
             filterset = self.filterset_class(query or None, queryset=queryset, request=self.request)
-            return filterset.qs if not filterset.is_bound or filterset.is_valid() else queryset.none()
+            return (
+                filterset.qs if not filterset.is_bound or filterset.is_valid() else queryset.none()
+            )
         ids = [value for value in data.getlist("pk") if value.isdigit()]
         return queryset.filter(pk__in=ids)
 
@@ -55,8 +57,12 @@ class BulkDeleteView(PageMixin, View):
             context.update(self.get_extra_context(objects))
             return self.render(context)
         with transaction.atomic():
-            set_change_message(request.POST.get("changelog_message", ""), request.POST.get("ticket_ref", ""))
+            set_change_message(
+                request.POST.get("changelog_message", ""), request.POST.get("ticket_ref", "")
+            )
             for obj in objects:
                 obj.delete()
-        messages.success(request, f"Deleted {len(objects)} object{'s' if len(objects) != 1 else ''}.")
+        messages.success(
+            request, f"Deleted {len(objects)} object{'s' if len(objects) != 1 else ''}."
+        )
         return htmx_redirect(request, list_url)

@@ -23,8 +23,13 @@ def _ticks(top: int, count: int = 4) -> list[int]:
 
 
 def step_chart(
-    series: list[Series], start: datetime, end: datetime, y_max: int,
-    width: int = 760, height: int = 220, title: str = "",
+    series: list[Series],
+    start: datetime,
+    end: datetime,
+    y_max: int,
+    width: int = 760,
+    height: int = 220,
+    title: str = "",
 ) -> SafeString:
     """An SVG chart of step series over [start, end], y from 0 to ``y_max``."""
     left, right, top, bottom = 44, 12, 14, 38
@@ -45,14 +50,15 @@ def step_chart(
     for tick in _ticks(y_top):
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-            f'stroke="#e4e9ef"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>'
+            f'stroke="#e4e9ef"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" '
+            f'text-anchor="end">{tick}</text>'
         )
     for i in range(5):
         t = start + (end - start) * (i / 4)
         anchor = "start" if i == 0 else "end" if i == 4 else "middle"
         parts.append(
             f'<text x="{x(t):.1f}" y="{height - bottom + 16}" text-anchor="{anchor}">'
-            f'{t:%m-%d %H:%M}</text>'
+            f"{t:%m-%d %H:%M}</text>"
         )
     for s in series:
         coords: list[str] = []
@@ -70,7 +76,8 @@ def step_chart(
     legend_x = left
     for s in series:
         parts.append(
-            f'<rect x="{legend_x}" y="{height - 12}" width="10" height="10" fill="{escape(s.color)}"/>'
+            f'<rect x="{legend_x}" y="{height - 12}" width="10" height="10" '
+            f'fill="{escape(s.color)}"/>'
             f'<text x="{legend_x + 14}" y="{height - 3}">{escape(s.label)}</text>'
         )
         legend_x += 14 + 8 * len(s.label) + 16

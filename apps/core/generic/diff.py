@@ -31,7 +31,14 @@ def diff_rows(before: dict | None, after: dict | None, changed_only: bool = Fals
         changed = before.get(key) != after.get(key) or (key in before) != (key in after)
         if changed_only and not changed:
             continue
-        rows.append(DiffRow(key, _show(before.get(key), key in before), _show(after.get(key), key in after), changed))
+        rows.append(
+            DiffRow(
+                key,
+                _show(before.get(key), key in before),
+                _show(after.get(key), key in after),
+                changed,
+            )
+        )
     return rows
 
 

@@ -22,7 +22,9 @@ class EditConflict(Exception):
 
 class ChangeMessageMixin(forms.Form):
     changelog_message = forms.CharField(
-        label="Reason for the change", required=False, max_length=500,
+        label="Reason for the change",
+        required=False,
+        max_length=500,
         help_text="Recorded in the audit log with the change.",
     )
     ticket_ref = forms.CharField(label="Ticket", required=False, max_length=100)
@@ -45,8 +47,11 @@ class VersionedFormMixin(forms.Form):
             return
         expected = self.cleaned_data.get("version")
         current = (
-            type(instance)._base_manager.select_for_update()
-            .filter(pk=instance.pk).values_list("version", flat=True).first()
+            type(instance)
+            ._base_manager.select_for_update()
+            .filter(pk=instance.pk)
+            .values_list("version", flat=True)
+            .first()
         )
         if current is None or expected != current:
             raise EditConflict(instance, expected, current or 0)

@@ -61,7 +61,9 @@ class ObjectListView(PageMixin, View):
     def filter_queryset(self, queryset):
         if self.filterset_class is None:
             return queryset, None
-        filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        filterset = self.filterset_class(
+            self.request.GET or None, queryset=queryset, request=self.request
+        )
         if filterset.is_bound and not filterset.is_valid():
             return queryset.none(), filterset
         return filterset.qs, filterset
@@ -101,7 +103,9 @@ class ObjectMixin:
     object_actions: tuple[Action, ...] = ()
 
     def get_object(self, action: str = "view"):
-        return get_object_or_404(self.queryset.restrict(self.request.user, action), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            self.queryset.restrict(self.request.user, action), pk=self.kwargs["pk"]
+        )
 
     def permits(self, obj, action: str) -> bool:
         return self.queryset.restrict(self.request.user, action).filter(pk=obj.pk).exists()
@@ -191,7 +195,9 @@ class ObjectDeleteView(ObjectMixin, PageMixin, View):
         obj = self.get_object("delete")
         label = str(obj)
         with transaction.atomic():
-            set_change_message(request.POST.get("changelog_message", ""), request.POST.get("ticket_ref", ""))
+            set_change_message(
+                request.POST.get("changelog_message", ""), request.POST.get("ticket_ref", "")
+            )
             obj.delete()
         messages.success(request, f"Deleted {label}.")
         return htmx_redirect(request, reverse(self.success_url_name))

@@ -15,11 +15,15 @@ class JobQuerySet(models.QuerySet):
 
         if user is None or not user.is_authenticated:
             return self.none()
-        scoped = restrict_queryset(self.exclude(cluster=""), user, action, cluster_field="cluster", namespace_field=None)
+        scoped = restrict_queryset(
+            self.exclude(cluster=""), user, action, cluster_field="cluster", namespace_field=None
+        )
         unscoped = self.filter(cluster="")
         if not user_can(user, "admin"):
             unscoped = unscoped.filter(user=user)
-        return self.filter(models.Q(pk__in=scoped.values("pk")) | models.Q(pk__in=unscoped.values("pk")))
+        return self.filter(
+            models.Q(pk__in=scoped.values("pk")) | models.Q(pk__in=unscoped.values("pk"))
+        )
 
 
 class Job(models.Model):

@@ -58,14 +58,19 @@ class JobContext:
         self.job.save(update_fields=fields)
 
 
-def enqueue(function: Callable, *, title: str, user=None, cluster: str = "", request_id=None,
-            **params: Any) -> Job:
+def enqueue(
+    function: Callable, *, title: str, user=None, cluster: str = "", request_id=None, **params: Any
+) -> Job:
     """Create the job row and queue its run once the current transaction commits."""
     if not getattr(function, JOB_MARK, False):
         raise ValueError(f"{_path_of(function)} is not a job kind")
     job = Job.objects.create(
-        kind=_path_of(function), title=title[:200], user=user, cluster=cluster,
-        request_id=request_id, params=params,
+        kind=_path_of(function),
+        title=title[:200],
+        user=user,
+        cluster=cluster,
+        request_id=request_id,
+        params=params,
     )
     transaction.on_commit(lambda: run_job.delay(str(job.pk)))
     return job
