@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from apps.core.models import ChangeLoggedModel
+
 TOKEN_PREFIX_LENGTH = 8
 
 
@@ -39,8 +41,11 @@ class User(AbstractUser):
         ordering = ("username",)
 
 
-class RoleBinding(models.Model):
-    """Grants ``role`` to ``user`` on one cluster (or all) and one namespace (or all)."""
+class RoleBinding(ChangeLoggedModel):
+    """Grants ``role`` to ``user`` on one cluster (or all) and one namespace (or all).
+
+    Change-logged: who was given which role, where, is an auditor's first question.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_bindings")
     role = models.CharField(max_length=10, choices=Role.choices)
@@ -71,11 +76,12 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class APIToken(models.Model):
+class APIToken(ChangeLoggedModel):
     """A bearer token. Only its SHA-256 is stored; the secret is shown once, at creation.
 
     A token may be bound to one node (``node_name`` + ``cluster``): such a token can only
-    post that node's agent report and nothing else.
+    post that node's agent report and nothing else. Issuing and revoking are change-logged
+    (without the hash; ``last_used`` is written with ``update()`` and so not logged).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
@@ -87,11 +93,12 @@ class APIToken(models.Model):
     expires = models.DateTimeField(null=True, blank=True)
     allowed_cidrs = models.JSONField(default=list, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
     cluster = models.ForeignKey(
         "inventory.Cluster", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     node_name = models.CharField(max_length=253, blank=True)
+
+    audit_exclude_fields = ("created", "updated", "key_hash", "last_used")
 
     class Meta:
         ordering = ("-created",)

@@ -157,3 +157,35 @@ def test_the_model_refuses_edits_and_deletes(history):
         ChangeRecord.objects.all().delete()
     with pytest.raises(ImmutableChangeRecord):
         ChangeRecord.objects.update(message="x")
+
+
+def test_issuing_and_revoking_a_token_is_recorded_without_its_hash(db, user_factory):
+    from rest_framework.test import APIClient
+
+    from apps.accounts.models import APIToken
+
+    client = APIClient()
+    client.force_login(user_factory("viewer"))
+    response = client.post(reverse("apitoken-list"), {"description": "ci"}, format="json")
+    token = APIToken.objects.get(pk=response.json()["id"])
+    created = ChangeRecord.objects.get(object_type__model="apitoken", action="create")
+    assert created.after["description"] == "ci"
+    assert "key_hash" not in created.after
+    assert response.json()["secret"] not in str(created.after)
+    client.delete(reverse("apitoken-detail", args=[token.pk]))
+    assert ChangeRecord.objects.filter(object_type__model="apitoken", action="delete").exists()
+
+
+def test_granting_a_role_in_the_admin_is_recorded(alpha, client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    grantee = UserFactory(username="alice")
+    response = client.post(
+        "/admin/accounts/rolebinding/add/",
+        {"user": grantee.pk, "role": "editor", "cluster": alpha.pk, "namespace": "team-a"},
+    )
+    assert response.status_code == 302, response.content[:1000]
+    record = ChangeRecord.objects.get(object_type__model="rolebinding")
+    assert (record.context, record.actor_name, record.cluster, record.namespace) == (
+        "ui", "root", "alpha", "team-a",
+    )
+    assert record.after["role"] == "editor"
