@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 
 import pytest
 from kube_emulator import EmulatedKubernetes
@@ -93,3 +94,45 @@ def test_pods_on_node_are_filtered_by_node_name(kube, pods):
     kube.create_pod("ns-c", "there", "node-y", None)
     names = {p["metadata"]["name"] for p in pods.pods_on_node("node-x")}
     assert names == {"here"}
+
+
+def test_pod_cache_serves_adds_without_a_get(kube):
+    from sgp_node_agent.kube import PodCache
+
+    cache = PodCache(kube.api_client(), "node-cache", watch_seconds=5).start()
+    try:
+        assert cache.synced.wait(5)
+        kube.create_pod("ns-d", "cached", "node-cache", None, uid="u-cached")
+        kube.annotate_pod("ns-d", "cached", ANNOTATION)
+        kube.create_pod("ns-d", "elsewhere", "node-other", ANNOTATION)
+        deadline = time.monotonic() + 5
+        while "vpc.amazonaws.com/pod-eni" not in (
+            ((cache.get("ns-d", "cached") or {}).get("metadata") or {}).get("annotations") or {}
+        ):
+            assert time.monotonic() < deadline, "the watch did not deliver the annotation"
+            time.sleep(0.05)
+        assert cache.get("ns-d", "elsewhere") is None
+        source = PodSource(kube.api_client(), cache=cache)
+        source.get_pod = None  # any GET would now fail
+        assert source.wait_for_branch("ns-d", "cached", "u-cached", timeout=1).vlan_id == 5
+        kube.delete_pod("ns-d", "cached")
+        deadline = time.monotonic() + 5
+        while cache.get("ns-d", "cached") is not None:
+            assert time.monotonic() < deadline, "the watch did not deliver the deletion"
+            time.sleep(0.05)
+    finally:
+        cache.stop()
+
+
+def test_cached_pod_with_another_uid_is_read_again(kube):
+    from sgp_node_agent.kube import PodCache
+
+    cache = PodCache(kube.api_client(), "node-uid")
+    cache.pods[("ns-e", "db-0")] = {
+        "metadata": {"uid": "old", "annotations": {"vpc.amazonaws.com/pod-eni": ANNOTATION}}
+    }
+    kube.create_pod(
+        "ns-e", "db-0", "node-uid", ANNOTATION.replace('"vlanID": 5', '"vlanID": 6'), uid="new"
+    )
+    source = PodSource(kube.api_client(), cache=cache)
+    assert source.wait_for_branch("ns-e", "db-0", "new", timeout=1).vlan_id == 6

@@ -95,6 +95,11 @@ class Pods:
         )
 
 
+def drop_netns(path: str) -> None:
+    """What the runtime does right after DEL: destroy the sandbox's network namespace."""
+    sh("ip", "netns", "del", path.rsplit("/", 1)[1])
+
+
 def node_state(lab: Lab) -> dict:
     """What the node namespace holds, without interface indexes."""
     rules = sh("ip", "-n", lab.node, "rule").strip().splitlines()
@@ -173,11 +178,17 @@ def test_after_del_nothing_of_the_pod_remains_and_del_again_is_a_no_op(
     pods = Pods(lab, kube, node_factory(mode))
     before = node_state(lab)
     pod = pods.add("green", 5, "10.0.1.20")
+    host_veth = pod["result"]["interfaces"][0]["name"]
     assert node_state(lab) != before
     assert pods.delete(pod) == (0, None)
-    assert node_state(lab) == before
+    after = node_state(lab)
+    assert (after["rules"], after["routes"]) == (before["rules"], before["routes"])
+    assert sorted(after["links"]) == sorted(
+        [*before["links"], host_veth]
+    )  # until the runtime drops the netns
     assert not list((tmp_path / "pods").glob("*.json"))
     assert pods.delete(pod) == (0, None)
+    drop_netns(pod["netns"])
     assert pods.delete(pod, netns="") == (0, None)
     assert node_state(lab) == before
 
@@ -202,7 +213,7 @@ def test_stale_del_after_vlan_reuse_leaves_the_live_pod_working(lab, kube, node_
     name and given the same VLAN id; the old sandbox's DEL arrives late."""
     pods = Pods(lab, kube, node_factory("strict"))
     old = pods.add("db0-old", 6, "10.0.1.30", name="db-0")
-    sh("ip", "netns", "del", old["netns"].rsplit("/", 1)[1])  # the runtime dropped the sandbox
+    drop_netns(old["netns"])  # the runtime dropped the sandbox (force delete)
     kube.delete_pod(pods.namespace, "db-0")
     new = pods.add("db0-new", 6, "10.0.1.31", name="db-0")
     assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.31"
@@ -323,6 +334,7 @@ def test_the_real_daemon_process_serves_sgp_cni(lab, kube, tmp_path):
         assert connect(pod["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"
         assert pods.delete(pod) == (0, None)
         assert "vlan.eth.5" not in node_state(lab)["links"]
+        assert not any("lookup 105" in rule for rule in node_state(lab)["rules"])
     finally:
         node.stop()
     assert node.process.returncode == 0
@@ -349,6 +361,7 @@ def test_del_works_while_the_daemon_is_down(lab, kube, node_factory):
     pod = pods.add("green", 5, "10.0.1.20")
     node.stop()  # the daemon is gone; its records stay on disk
     assert pods.delete(pod) == (0, None)
+    drop_netns(pod["netns"])
     assert node_state(lab) == before_pod
     code, out = pods.node.cni(
         "ADD", "c-other", lab.pod_netns("other"), (pods.namespace, "green", pod["uid"])

@@ -134,6 +134,9 @@ class Agent:
         return report
 
     def close(self) -> None:
+        cache = getattr(self.pods, "cache", None)
+        if cache is not None:
+            cache.stop()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -144,14 +147,16 @@ class Agent:
         self.netlink.close()
 
 
-def _pod_source():
-    from .kube import PodSource, load_api_client
+def _pod_source(node_name: str = ""):
+    from .kube import PodCache, PodSource, load_api_client
 
-    return PodSource(load_api_client())
+    api_client = load_api_client()
+    cache = PodCache(api_client, node_name).start() if node_name else None
+    return PodSource(api_client, cache=cache)
 
 
 def run(settings: AgentSettings) -> int:
-    agent = Agent(settings, _pod_source())
+    agent = Agent(settings, _pod_source(settings.node_name))
     agent.install_host()
     agent.serve()
     stop = threading.Event()

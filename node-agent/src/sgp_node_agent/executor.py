@@ -7,6 +7,7 @@ adds ignore EEXIST, deletes treat ENOENT/ESRCH/ENODEV as "already gone".
 from __future__ import annotations
 
 import errno
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +20,7 @@ from .observe import LinkState, read_links, read_rules
 from .plan import PodPlan
 from .teardown import ObservedBranch, TeardownPlan, TeardownTarget
 
+log = logging.getLogger(__name__)
 GONE = {errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EADDRNOTAVAIL}
 MAX_RULE_DELETES = 64
 SCOPE = {"link": 253, "universe": 0}
@@ -193,7 +195,14 @@ class Executor:
             return
         address, length = route.dst.split("/")
         try:
-            self.host.route("del", dst=address, dst_len=int(length), table=route.table, oif=index)
+            self.host.route(
+                "del",
+                dst=address,
+                dst_len=int(length),
+                table=route.table,
+                oif=index,
+                scope=SCOPE[route.scope],
+            )
         except NetlinkError as exc:
             if exc.code not in GONE:
                 raise
@@ -302,8 +311,8 @@ class Executor:
         for route in plan.delete_routes:
             try:
                 self.delete_route(route)
-            except NetlinkError:
-                continue  # upstream only warns when the pod route cannot be removed
+            except NetlinkError as exc:  # upstream only warns when the pod route cannot be removed
+                log.warning("could not delete route %s: %s", route.describe(), exc)
 
     def apply_repair(self, repair) -> None:
         """Re-create what a :class:`~sgp_node_agent.reconcile.RepairPlan` lists."""

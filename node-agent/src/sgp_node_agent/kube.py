@@ -7,10 +7,12 @@ life of the node, so a CNI call costs one GET instead of a client start-up.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable
 
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
 from . import errors
@@ -27,16 +29,105 @@ def load_api_client() -> client.ApiClient:
     return client.ApiClient()
 
 
+log = logging.getLogger(__name__)
+
+
+class PodCache:
+    """The pods bound to this node, kept current by list + watch in a background thread.
+
+    An ADD normally finds its pod here, annotation included (the controller writes it before
+    kubelet creates the sandbox), and skips the GET; anything not found here, or found with
+    another UID or without the annotation, is read from the API instead.
+    """
+
+    def __init__(
+        self, api_client: client.ApiClient, node_name: str, watch_seconds: int = 300
+    ) -> None:
+        self.core = client.CoreV1Api(api_client)
+        self.node_name = node_name
+        self.watch_seconds = watch_seconds
+        self.pods: dict[tuple[str, str], dict] = {}
+        self.synced = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pod-cache", daemon=True)
+
+    def start(self) -> PodCache:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def get(self, namespace: str, name: str) -> dict | None:
+        return self.pods.get((namespace, name))
+
+    def _mine(self, pod: dict) -> bool:
+        return (pod.get("spec") or {}).get("nodeName") == self.node_name
+
+    def _run(self) -> None:
+        selector = f"spec.nodeName={self.node_name}"
+        while not self._stop.is_set():
+            try:
+                response = self.core.list_pod_for_all_namespaces(
+                    field_selector=selector, _preload_content=False, _request_timeout=10
+                )
+                body = json.loads(response.data)
+                pods = {}
+                for pod in body.get("items") or []:
+                    if self._mine(pod):
+                        meta = pod.get("metadata") or {}
+                        pods[(meta.get("namespace"), meta.get("name"))] = pod
+                self.pods = pods
+                self.synced.set()
+                version = (body.get("metadata") or {}).get("resourceVersion")
+                stream = watch.Watch().stream(
+                    self.core.list_pod_for_all_namespaces,
+                    field_selector=selector,
+                    resource_version=version,
+                    timeout_seconds=self.watch_seconds,
+                )
+                for event in stream:
+                    if self._stop.is_set():
+                        return
+                    pod = event.get("raw_object") or {}
+                    meta = pod.get("metadata") or {}
+                    key = (meta.get("namespace"), meta.get("name"))
+                    if event.get("type") == "DELETED" or not self._mine(pod):
+                        self.pods.pop(key, None)
+                    else:
+                        self.pods[key] = pod
+            except Exception as exc:  # relist after any failure
+                log.warning("pod watch failed, relisting: %s", exc)
+                self._stop.wait(1.0)
+
+
 class PodSource:
     def __init__(
         self,
         api_client: client.ApiClient,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        cache: PodCache | None = None,
     ) -> None:
         self.core = client.CoreV1Api(api_client)
         self.clock = clock
         self.sleep = sleep
+        self.cache = cache
+
+    def _from_cache(self, namespace: str, name: str, uid: str) -> BranchENI | None:
+        if self.cache is None:
+            return None
+        pod = self.cache.get(namespace, name)
+        if pod is None:
+            return None
+        meta = pod.get("metadata") or {}
+        value = (meta.get("annotations") or {}).get(POD_ENI_ANNOTATION)
+        if not value or (uid and meta.get("uid") != uid):
+            return None
+        try:
+            return parse_pod_eni(value)
+        except AnnotationError:
+            return None  # the GET path reports it
 
     def get_pod(self, namespace: str, name: str) -> dict | None:
         """The pod as plain JSON, or None if it does not exist."""
@@ -64,6 +155,9 @@ class PodSource:
         """The pod's branch ENI, waiting up to ``timeout`` seconds for the controller to write the
         annotation. Raises CniError: 11 when it does not appear in time (kubelet retries), 999
         for a pod that is not a branch pod, has another UID, or carries a broken annotation."""
+        cached = self._from_cache(namespace, name, uid)
+        if cached is not None:
+            return cached
         deadline = self.clock() + timeout
         last_problem = "pod not found"
         while True:
