@@ -99,3 +99,36 @@ def test_home_summarises_clusters_in_scope(world, viewer):
     body = viewer.get(reverse("core:home")).content.decode()
     assert "alpha" in body and "beta" not in body
     assert "1 pod waiting" in body  # web-2 asked for a branch ENI and has none
+
+
+EDIT_PAGES = {
+    "policy_add": lambda w: reverse("policies:policy_add"),
+    "policy_import": lambda w: reverse("policies:policy_import"),
+    "policy_edit": lambda w: reverse("policies:policy_edit", args=[w.web_policy.pk]),
+    "policy_delete": lambda w: reverse("policies:policy_delete", args=[w.web_policy.pk]),
+}
+EDIT_MARKERS = {
+    "policy_add": 'name="group_ids"',
+    "policy_import": 'name="yaml_text"',
+    "policy_edit": 'name="version" value="1"',
+    "policy_delete": "Yes, delete team-a/web",
+}
+
+
+@pytest.mark.parametrize("page", sorted(EDIT_PAGES))
+def test_edit_pages_render_for_editors_and_send_anonymous_visitors_to_login(page, world, editor):
+    url = EDIT_PAGES[page](world)
+    response = editor.get(url)
+    assert response.status_code == 200 and "HX-Request" in response["Vary"]
+    assert EDIT_MARKERS[page] in response.content.decode()
+    assert Client().get(url)["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.parametrize("page", ["policy_edit", "policy_delete"])
+def test_edit_pages_outside_scope_are_not_found(page, world):
+    from apps.core.testing.clients import make_user
+
+    from .conftest import browser_for
+
+    beta_editor = browser_for(make_user("editor", world.beta))
+    assert beta_editor.get(EDIT_PAGES[page](world)).status_code == 404
