@@ -5,6 +5,7 @@ from .models import (
     BranchENI,
     Cluster,
     Node,
+    NodeReport,
     Pod,
     SecurityGroup,
     ServiceAccount,
@@ -70,3 +71,18 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("private_ip", "pod_namespace", "pod_name", "eni_id", "since", "until")
     list_filter = ("cluster",)
     search_fields = ("private_ip", "pod_name", "pod_uid", "eni_id")
+
+
+@admin.register(NodeReport)
+class NodeReportAdmin(admin.ModelAdmin):
+    """The node agents' latest reports: read-only, written by the agents."""
+
+    list_display = ("node_name", "cluster", "received_at", "agent_version", "mode")
+    list_filter = ("cluster",)
+    search_fields = ("node_name",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
