@@ -20,6 +20,8 @@ working for assertions). This subclass takes over the write path, list and watch
 - list and watch honour label and field selectors, ``limit``/``continue``, and the watch
   semantics in :mod:`.watching`.
 
+Failures can be injected for error-path tests (:mod:`.failures`), in-process or over HTTP.
+
 Not done (as DESIGN §5 expects): admission webhooks, server-side apply, namespace existence
 checks and cascading deletion, defaulting beyond the above.
 """
@@ -31,6 +33,7 @@ import collections
 import copy
 import datetime
 import json
+import re
 import secrets
 import string
 import uuid
@@ -43,6 +46,7 @@ from kmock._internal import apps
 
 from standins.kubernetes import patches, watching
 from standins.kubernetes.errors import api_error
+from standins.kubernetes.failures import InjectedFailure, take_failure
 from standins.kubernetes.listing import ListAndWatch
 from standins.kubernetes.resources import (
     INITIAL_NAMESPACES,
@@ -52,6 +56,7 @@ from standins.kubernetes.resources import (
 )
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CONTROL_PREFIX = "/_standin/"
 
 
 def now_rfc3339() -> str:
@@ -72,6 +77,7 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
     _events: collections.deque = attrs.field(factory=collections.deque, init=False)
     _changed: asyncio.Condition = attrs.field(factory=asyncio.Condition, init=False)
     _wakers: set = attrs.field(factory=set, init=False)
+    _failures: list[InjectedFailure] = attrs.field(factory=list, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -92,8 +98,9 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         info.subresources = set(served.subresources)
 
     def reset(self) -> None:
-        """Forget every object (back to the initial namespaces). Resource versions keep
-        counting up, and watches resuming from before the reset get 410 Gone."""
+        """Forget every object (back to the initial namespaces) and injected failure. Resource
+        versions keep counting up, and watches resuming from before the reset get 410 Gone."""
+        self._failures.clear()
         for key in list(self._objects):
             del self._objects[key]
         self._events.clear()
@@ -119,8 +126,22 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
 
     # ---- the write path ------------------------------------------------------------------------
 
+    def inject_failure(self, method: str, path: str, status: int = 500, count: int = 1,
+                       message: str = "injected failure from the Kubernetes stand-in") -> None:
+        """Answer the next ``count`` requests ``method`` whose path matches the regular
+        expression ``path`` with ``status``, without serving them (see :mod:`.failures`)."""
+        self._failures.append(InjectedFailure(method, path, status, count, message))
+
+    def clear_failures(self) -> None:
+        self._failures.clear()
+
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         self._forget_old_requests()
+        if request.url.path.startswith(CONTROL_PREFIX):
+            return self._control(request)
+        failure = take_failure(self._failures, request.method.value, request.url.path)
+        if failure is not None:
+            raise api_error(failure.status, failure.reason, failure.message)
         if request.resource is None or request.method.value not in WRITE_METHODS:
             return await apps.RawHandler._handle(self, request)
         # Writes are answered here, not through kmock's reactions: the official client needs
@@ -131,6 +152,19 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         await self._wake_watchers()
         created = request.method.value == "POST"
         return aiohttp.web.json_response(result, status=201 if created else 200)
+
+    def _control(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        route, method = request.url.path[len(CONTROL_PREFIX):], request.method.value
+        if route == "failures" and method == "POST":
+            try:
+                self._failures.append(InjectedFailure.from_json(json.loads(request.body)))
+            except (ValueError, TypeError, re.error) as exc:
+                return aiohttp.web.json_response({"error": str(exc)}, status=400)
+        elif route == "failures" and method == "DELETE":
+            self.clear_failures()
+        elif not (route == "failures" and method == "GET"):
+            return aiohttp.web.json_response({"error": f"no route {method} {route}"}, status=404)
+        return aiohttp.web.json_response([vars(f) for f in self._failures])
 
     def _write(self, served: ServedResource, request: kmock.Request) -> Any:
         method, name, sub = request.method.value, request.name, request.subresource
@@ -331,3 +365,5 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
             del self._requests[: -self.request_log]
             for payload in self._payloads:
                 del payload._requests[: -self.request_log]
+        if self._errors and len(self._errors[-1]) > self.request_log:
+            del self._errors[-1][: -self.request_log // 2]  # kmock keeps every error served

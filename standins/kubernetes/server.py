@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,15 @@ def api_client(url: str) -> kubernetes.client.ApiClient:
     configuration.host = url
     configuration.verify_ssl = False
     return kubernetes.client.ApiClient(configuration)
+
+
+def control_request(url: str, method: str, route: str, document: Any = None) -> Any:
+    """Call the stand-in's ``/_standin/`` control surface (see :mod:`.failures`)."""
+    data = None if document is None else json.dumps(document).encode()
+    request = urllib.request.Request(f"{url}/_standin/{route}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def write_kubeconfig(url: str, path: str | Path, context: str = "sgpadmin-standin") -> Path:
@@ -99,6 +109,19 @@ class KubeStandin:
 
         future = asyncio.run_coroutine_threadsafe(in_loop(), self._loop)
         return future.result(timeout)
+
+    def inject_failure(self, method: str, path: str, status: int = 500, count: int = 1,
+                       message: str | None = None) -> None:
+        """Fail the next ``count`` requests ``method`` whose path matches ``path`` (a regular
+        expression) with ``status``; over HTTP, as another process would."""
+        failure: dict[str, Any] = {"method": method, "path": path, "status": status,
+                                   "count": count}
+        if message:
+            failure["message"] = message
+        control_request(self.url, "POST", "failures", failure)
+
+    def clear_failures(self) -> None:
+        control_request(self.url, "DELETE", "failures")
 
     def reset(self) -> None:
         """Forget every object; see :meth:`KubeApiEmulator.reset`."""

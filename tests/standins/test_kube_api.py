@@ -290,3 +290,30 @@ def test_discovery_lists_the_vpc_resources_group(kube_api_client):
         "vpcresources.k8s.aws", "v1beta1").resources
     assert [(r.name, r.kind, r.namespaced) for r in resources] == [
         ("securitygrouppolicies", "SecurityGroupPolicy", True)]
+
+
+def test_injected_failure_answers_the_next_matching_requests_without_effect(kube, core):
+    core.create_namespaced_pod("default", pod("p1"))
+    kube.inject_failure("PATCH", r"/pods/p1$", status=409, count=2)
+    for _ in range(2):
+        with pytest.raises(ApiException) as excinfo:
+            core.patch_namespaced_pod("p1", "default", {"metadata": {"labels": {"a": "b"}}})
+        assert excinfo.value.status == 409
+    assert core.read_namespaced_pod("p1", "default").metadata.labels == {}
+    core.patch_namespaced_pod("p1", "default", {"metadata": {"labels": {"a": "b"}}})
+    assert core.read_namespaced_pod("p1", "default").metadata.labels == {"a": "b"}
+
+
+def test_injected_failures_can_be_cleared(kube, core):
+    kube.inject_failure("GET", "/pods", status=500, count=5)
+    kube.clear_failures()
+    assert core.list_namespaced_pod("default").items == []
+
+
+def test_a_bad_injected_failure_is_a_400(kube):
+    import urllib.error
+
+    from standins.kubernetes.server import control_request
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        control_request(kube.url, "POST", "failures", {"method": "GET", "pathh": "x"})
+    assert excinfo.value.code == 400
