@@ -164,6 +164,9 @@ class PolicyPreviewView(PageMixin, View):
         }
         if cluster is None or not namespace:
             return self.render(context)
+        if not user_can(request.user, "view", cluster.name, namespace):
+            context["out_of_scope"] = True  # never show pods the user may not see
+            return self.render(context)
         context["matches"] = match_summary(preview_matches(cluster, namespace, spec))
         context["no_groups"] = not group_ids_of(spec)
         proposed = instance or Policy(

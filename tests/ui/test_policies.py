@@ -404,3 +404,18 @@ def test_buttons_follow_the_users_scope_per_object(world):
     assert reverse("policies:policy_edit", args=[elsewhere.pk]) not in theirs
     assert reverse("policies:policy_delete", args=[elsewhere.pk]) not in theirs
     assert client.get(reverse("policies:policy_edit", args=[elsewhere.pk])).status_code == 404
+
+
+def test_preview_never_shows_pods_of_namespaces_outside_the_users_view(world):
+    from apps.core.testing.clients import make_user
+    from tests.factories import PodFactory
+
+    from .conftest import browser_for
+
+    PodFactory(cluster=world.alpha, namespace="team-b", name="secret-pod", labels={"app": "web"})
+    client = browser_for(make_user("editor", world.alpha, "team-a"))
+    response = client.post(
+        reverse("policies:policy_preview"), form_data(world, namespace="team-b", pod_labels="")
+    )
+    body = response.content.decode()
+    assert "secret-pod" not in body and 'id="out-of-scope"' in body
