@@ -315,7 +315,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn worker processes")
     parser.add_argument("--worker-class", default=WORKER_CLASS, choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=THREADS, help="threads per gthread worker")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="scheduling priority change for the server and the client (negative needs root): "
+        "on a machine shared with other work, -10 approximates a machine of its own",
+    )
     args = parser.parse_args()
+    if args.nice:
+        os.nice(args.nice)  # inherited by gunicorn and the load generator
 
     scratch = Path(tempfile.mkdtemp(prefix="sgpadmin-bench-webhook-"))
     for folder in ("queue", "processed"):  # policy saves enqueue sync tasks; nobody runs them
@@ -355,6 +364,7 @@ def main() -> None:
         access_log = AccessLog(scratch / "access.log")
         access_log.server_times()  # skip the warm-up
         args.load_before = os.getloadavg()[0]
+        args.pressure_before = cpu_pressure()
         rows = []
         for label, rate, connections in (
             (f"fixed {args.rate:g}/s", args.rate, 16),
@@ -366,6 +376,7 @@ def main() -> None:
                 result.update(access_log.server_times())
                 rows.append((label, "matching" if matching else "non-matching", result))
         args.load_after = os.getloadavg()[0]
+        args.pressure_after = cpu_pressure()
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -375,6 +386,15 @@ def main() -> None:
     print(report)
     if args.write:
         Path(args.write).write_text(report)
+
+
+def cpu_pressure() -> str:
+    """Linux PSI: the share of the last 10 s in which some task waited for a CPU."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().split()
+    except OSError:
+        return "n/a"
+    return first[1].removeprefix("avg10=") + "%"
 
 
 def server_shape(args) -> str:
@@ -397,7 +417,9 @@ def render(rows, args) -> str:
         f"Data: {NAMESPACES * POLICIES_PER_NAMESPACE} policies over {NAMESPACES} namespaces, "
         "2 service accounts per namespace; ~2 KB AdmissionReviews as kube-apiserver sends them.",
         f"Other load on the machine (1-minute load average) before and after: "
-        f"{args.load_before:.1f} and {args.load_after:.1f}.",
+        f"{args.load_before:.1f} and {args.load_after:.1f}; benchmark processes at nice "
+        f"{os.getpriority(os.PRIO_PROCESS, 0)}. CPU pressure (time some task waited for a "
+        f"CPU) before and after: {args.pressure_before} and {args.pressure_after}.",
         "Load: a separate Python process (asyncio), one keep-alive connection per task; at the fixed "
         "rate latency counts from each request's scheduled time (queueing included); "
         f"each phase {args.seconds:g} s.",
