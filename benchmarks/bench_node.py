@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "node_agent"))
 from harness import InProcessNode, Node, annotation  # noqa: E402
 from kube_emulator import EmulatedKubernetes  # noqa: E402
 from lab import RDS_IP, RDS_PORT, Lab, connect, sh  # noqa: E402
-from sgp_node_agent.kube import PodSource  # noqa: E402
+from sgp_node_agent.kube import PodCache, PodSource  # noqa: E402
 from sgp_node_agent.netconf import parse_environment, parse_netconf  # noqa: E402
 from sgp_node_agent.plan import PodInputs, plan_pod  # noqa: E402
 
@@ -116,7 +116,9 @@ def run_subprocess_phase(
     probe = specs[len(specs) // 2]
     if connect(probe["netns"], RDS_IP, RDS_PORT) != probe["ip"]:
         raise SystemExit("a benchmarked pod could not reach RDS")
+    daemon_start = process_cpu(node.process.pid)
     for spec in specs:
+        before = child_cpu()
         started = time.perf_counter()
         code, out = node.cni(
             "DEL",
@@ -249,13 +251,23 @@ def main() -> int:
         ]
         if leftover:
             raise SystemExit(f"DEL left links behind: {leftover}")
+        # The runtime destroys each sandbox after DEL; new sandboxes for the second phase.
+        for spec in specs:
+            short = spec["netns"].rsplit("/", 1)[1]
+            sh("ip", "netns", "del", short)
+            lab.namespaces.remove(short)
+            spec["netns"] = lab.pod_netns(f"q{spec['vlan_id']}")
 
+        api = kube.api_client()
+        cache = PodCache(api, lab.node).start()
+        cache.synced.wait(10)
         node = InProcessNode(
-            lab, workdir, kubeconfig, args.mode, True, pod_source=PodSource(kube.api_client())
+            lab, workdir, kubeconfig, args.mode, True, pod_source=PodSource(api, cache=cache)
         )
         node.start()
         adds, dels = run_in_process_phase(node, specs, namespace, args.mode)
         node.stop()
+        cache.stop()
         node = None
         figures["in_process"] = {"add": summary(adds), "del": summary(dels)}
         figures["plan_only"] = summary(plan_only(specs, args.mode))
