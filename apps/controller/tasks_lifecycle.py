@@ -6,11 +6,10 @@ cluster, so that a slow EC2 call never holds up another node; the per-node work 
 try lock, so a duplicate finds the node busy and does nothing. Every task is idempotent
 and safe after a crash (``acks_late``).
 
-Wiring (in the worker process): this module must be imported by the worker, e.g.
-``app.autodiscover_tasks(["apps.controller"], related_name="tasks_lifecycle")`` in
-``sgpadmin/celery.py`` or ``celery worker -I apps.controller.tasks_lifecycle``; the beat
-entries are :func:`lifecycle_beat_schedule` (merge into ``worker.schedule``). Importing it
-connects the ``worker_ready`` resync.
+Wiring: the worker must import this module, e.g.
+``app.autodiscover_tasks(related_name="tasks_lifecycle")`` in ``sgpadmin/celery.py`` or
+``celery worker -I apps.controller.tasks_lifecycle``; importing it connects the
+``worker_ready`` resync. The beat entries are ``worker.schedule.lifecycle_schedule``.
 """
 
 from __future__ import annotations
@@ -27,24 +26,6 @@ from apps.inventory.models import Cluster, Node
 
 log = logging.getLogger(__name__)
 RESYNC_ON_START_ENV = "SGPADMIN_RESYNC_ON_START"
-
-
-def _seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name) or default)
-
-
-def lifecycle_beat_schedule() -> dict[str, dict]:
-    """Beat entries; intervals overridable from the environment (tests, soak, demo)."""
-    return {
-        "branch-cooldowns": {"task": "controller.tick_release",
-                             "schedule": _seconds("SGPADMIN_RELEASE_TICK_SECONDS", 10)},
-        "leak-checks": {"task": "controller.tick_leak_checks",
-                        "schedule": _seconds("SGPADMIN_LEAK_CHECK_TICK_SECONDS", 30)},
-        "eni-sweeps": {"task": "controller.tick_sweeps",
-                       "schedule": _seconds("SGPADMIN_SWEEP_TICK_SECONDS", 60)},
-        "resync": {"task": "controller.resync_all",
-                   "schedule": _seconds("SGPADMIN_RESYNC_SECONDS", 3600)},
-    }
 
 
 class _timed:
