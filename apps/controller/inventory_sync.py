@@ -11,15 +11,20 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from apps.controller.cluster_objects import cninode_features, node_facts, pod_facts
+from apps.controller.core.annotation import AnnotationError, parse_annotation
 from apps.controller.core.constants import POD_ENI
 from apps.controller.core.pod_plan import TERMINAL_PHASES
 from apps.inventory.models import Cluster, Node, Pod, ServiceAccount
-from apps.policies.models import Origin, Policy
 
 
 @dataclass(frozen=True)
 class NodeWork:
     name: str
+
+
+@dataclass(frozen=True)
+class PolicySyncWork:
+    """Run a policy sync pass for the cluster."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,15 @@ def _update(row, values: dict) -> bool:
     if dirty:
         row.save(update_fields=[*dirty, "updated"] if row.pk else None)
     return bool(dirty)
+
+
+def _parsed(annotation: str | None):
+    if annotation is None:
+        return None
+    try:
+        return parse_annotation(annotation)
+    except AnnotationError:
+        return {"unparsable": annotation[:500]}
 
 
 def apply_node(cluster: Cluster, event: str, obj: dict) -> list:
@@ -81,8 +95,7 @@ def apply_pod(cluster: Cluster, event: str, obj: dict) -> list:
         "phase": facts.phase, "host_network": bool(obj.get("spec", {}).get("hostNetwork")),
         "requests_pod_eni": facts.requested_enis > 0,
     }
-    if annotation is None:
-        values["pod_eni_annotation"] = None
+    values["pod_eni_annotation"] = _parsed(annotation)
     if row is None:
         row = Pod(cluster=cluster, uid=facts.uid)
     _update(row, values)
@@ -106,25 +119,13 @@ def apply_service_account(cluster: Cluster, event: str, obj: dict) -> list:
 
 
 def apply_policy(cluster: Cluster, event: str, obj: dict) -> list:
-    """Hook for policies found in the cluster: import the ones we do not govern.
+    """A SecurityGroupPolicy changed in the cluster: that is the policy sync's business.
 
-    A row we govern (origin other than ``cluster``) is never touched here; drift between it
-    and the cluster is the policy sync's business (``apps.policies.sync``).
+    The sync (``apps.policies.sync``) compares the whole cluster with the database and
+    imports, mirrors, restores or deletes as its rules say; importing here as well would
+    race with it (and resurrect a policy deleted in sgpadmin whose object is still there).
     """
-    meta = obj["metadata"]
-    row = Policy.objects.filter(cluster=cluster, namespace=meta["namespace"],
-                                name=meta["name"]).first()
-    if row is not None and row.origin != Origin.CLUSTER:
-        return []
-    if event == "DELETED":
-        if row is not None:
-            row.delete()
-        return []
-    if row is None:
-        row = Policy(cluster=cluster, namespace=meta["namespace"], name=meta["name"],
-                     origin=Origin.CLUSTER)
-    _update(row, {"spec": obj.get("spec") or {}, "cluster_uid": meta.get("uid", "")})
-    return []
+    return [PolicySyncWork()]
 
 
 APPLY = {

@@ -7,10 +7,11 @@ import pytest
 from kubernetes.client import CoreV1Api
 
 from apps.controller.core.constants import POD_ENI
-from apps.controller.inventory_sync import NodeWork, PodWork
+from apps.controller.inventory_sync import NodeWork, PodWork, PolicySyncWork
 from apps.controller.watcher import KindWatcher, start_watcher, start_watchers
 from apps.inventory.models import Cluster, Node, Pod, ServiceAccount
 from apps.policies.models import Origin, Policy
+from apps.policies.sync.apply import sync_cluster
 from standins.kubernetes import KubeStandin, api_client
 from tests.controller.world import build_world
 
@@ -83,20 +84,22 @@ def test_annotated_pod_is_not_enqueued_again(watching):
     assert recorder.work == []
 
 
-def test_cluster_policies_are_imported_but_governed_ones_left_alone(watching):
-    world, _ = watching
+def test_cluster_policy_changes_queue_the_policy_sync_which_imports_them(watching):
+    world, recorder = watching
     Policy.objects.create(cluster=world.cluster, namespace="default", name="ours",
                           spec={"podSelector": {}, "securityGroups": {"groupIds": ["sg-1"]}},
                           origin=Origin.API)
-    for name, groups in (("theirs", ["sg-2"]), ("ours", ["sg-evil"])):
-        world.custom.create_namespaced_custom_object(
-            "vpcresources.k8s.aws", "v1beta1", "default", "securitygrouppolicies",
-            {"apiVersion": "vpcresources.k8s.aws/v1beta1", "kind": "SecurityGroupPolicy",
-             "metadata": {"name": name},
-             "spec": {"podSelector": {}, "securityGroups": {"groupIds": groups}}})
-    imported = eventually(lambda: Policy.objects.filter(name="theirs").first())
-    assert imported.origin == Origin.CLUSTER and imported.group_ids == ["sg-2"]
-    time.sleep(0.3)
+    world.custom.create_namespaced_custom_object(
+        "vpcresources.k8s.aws", "v1beta1", "default", "securitygrouppolicies",
+        {"apiVersion": "vpcresources.k8s.aws/v1beta1", "kind": "SecurityGroupPolicy",
+         "metadata": {"name": "theirs"},
+         "spec": {"podSelector": {}, "securityGroups": {"groupIds": ["sg-2"]}}})
+    eventually(lambda: recorder.has(PolicySyncWork()))
+    assert not Policy.objects.filter(name="theirs").exists()  # the watcher imports nothing
+    sync_cluster(world.cluster, world.custom)
+    imported = Policy.objects.get(name="theirs")
+    assert imported.origin == Origin.CLUSTER and not imported.governed
+    assert imported.group_ids == ["sg-2"]
     assert Policy.objects.get(name="ours").group_ids == ["sg-1"]
 
 
