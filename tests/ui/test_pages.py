@@ -132,3 +132,15 @@ def test_edit_pages_outside_scope_are_not_found(page, world):
 
     beta_editor = browser_for(make_user("editor", world.beta))
     assert beta_editor.get(EDIT_PAGES[page](world)).status_code == 404
+
+
+def test_error_pages_use_the_layout(world, viewer):
+    missing = viewer.get(reverse("policies:policy_detail", args=[world.beta_policy.pk]))
+    assert (
+        missing.status_code == 404
+        and "outside the clusters and namespaces" in missing.content.decode()
+    )
+    refused = viewer.get(reverse("policies:policy_add"))
+    assert (
+        refused.status_code == 403 and "Your role does not allow this" in refused.content.decode()
+    )
