@@ -34,7 +34,8 @@ class _Handler(socketserver.StreamRequestHandler):
         line = self.rfile.readline()
         try:
             request = json.loads(line)
-            reply = {"result": self.server.agent.service.handle(request)}
+            agent: Agent = self.server.agent  # type: ignore[attr-defined]
+            reply = {"result": agent.service.handle(request)}
         except errors.CniError as exc:
             reply = {"error": exc.to_json()}
         except Exception as exc:  # report, never crash the server

@@ -121,7 +121,7 @@ class Executor:
     def known_macs(self) -> set[str]:
         """MACs of the host's links as of the last listing, plus those created since."""
         if self._known_macs is None:
-            self.links()
+            self._known_macs = {link.mac for link in read_links(self.host).values()}
         return self._known_macs
 
     def find_trunk(self, name: str = "", mac: str = "") -> LinkState:
@@ -282,6 +282,8 @@ class Executor:
                 with entered(pod_fd):
                     index = link_index(veth.pod_ifname)
                     pod_mac = link_mac(veth.pod_ifname)
+                if index is None:
+                    raise LookupError(f"{veth.pod_ifname} vanished from the pod namespace")
                 pod.link("set", index=index, state="up")
                 for route in plan.pod_routes:
                     pod.route("replace", **route_request(route, index))

@@ -122,18 +122,21 @@ def plan_host(
     present = set(observed.rules)
     add: list[Rule] = []
     delete: list[Rule] = []
-    undo = {"added_rules": [], "removed_rules": [], "sysctls": {}}
+    added: list[Rule] = []
+    removed: list[Rule] = []
+    originals: dict[str, str] = {}
+    undo = {"added_rules": added, "removed_rules": removed, "sysctls": originals}
     fwmark = fwmark_rule(inputs.connmark)
     if fwmark not in present:
         add.append(fwmark)
-        undo["added_rules"].append(fwmark)
+        added.append(fwmark)
     if inputs.mode == STRICT:
         if LOCAL_AT_20 not in present:
             add.append(LOCAL_AT_20)
-            undo["added_rules"].append(LOCAL_AT_20)
+            added.append(LOCAL_AT_20)
         if LOCAL_AT_0 in present:
             delete.append(LOCAL_AT_0)
-            undo["removed_rules"].append(LOCAL_AT_0)
+            removed.append(LOCAL_AT_0)
     wanted = {
         rp_filter_path(inputs.primary_interface): "2",
         TCP_EARLY_DEMUX: "0" if inputs.disable_tcp_early_demux else "1",
@@ -146,7 +149,7 @@ def plan_host(
             continue  # e.g. no tcp_early_demux on this kernel: upstream skips it too
         if current != value:
             sysctls.append(Sysctl(path, value, optional=True))
-            undo["sysctls"][path] = current
+            originals[path] = current
     return HostPlan(
         tuple(add),
         tuple(delete),
@@ -161,16 +164,12 @@ def merge_undo(older: dict | None, newer: dict) -> dict:
     the ones uninstall restores."""
     if not older:
         return newer
-    merged = {
-        "added_rules": list(older.get("added_rules", [])),
-        "removed_rules": list(older.get("removed_rules", [])),
-        "sysctls": dict(newer.get("sysctls", {})),
-    }
-    merged["sysctls"].update(older.get("sysctls", {}))
+    originals: dict[str, str] = {**newer.get("sysctls", {}), **older.get("sysctls", {})}
+    merged: dict = {"sysctls": originals}
     for key in ("added_rules", "removed_rules"):
-        for rule in newer.get(key, []):
-            if rule not in merged[key]:
-                merged[key].append(rule)
+        rules: list[Rule] = list(older.get(key, []))
+        rules += [rule for rule in newer.get(key, []) if rule not in rules]
+        merged[key] = rules
     return merged
 
 

@@ -71,12 +71,12 @@ class PodCache:
                 response = self.core.list_pod_for_all_namespaces(
                     field_selector=selector, _preload_content=False, _request_timeout=10
                 )
-                body = json.loads(response.data)
+                body = json.loads(response.data)  # type: ignore[attr-defined]
                 pods = {}
                 for pod in body.get("items") or []:
                     if self._mine(pod):
                         meta = pod.get("metadata") or {}
-                        pods[(meta.get("namespace"), meta.get("name"))] = pod
+                        pods[(str(meta.get("namespace")), str(meta.get("name")))] = pod
                 self.pods = pods
                 self.synced.set()
                 version = (body.get("metadata") or {}).get("resourceVersion")
@@ -91,7 +91,7 @@ class PodCache:
                         return
                     pod = event.get("raw_object") or {}
                     meta = pod.get("metadata") or {}
-                    key = (meta.get("namespace"), meta.get("name"))
+                    key = (str(meta.get("namespace")), str(meta.get("name")))
                     if event.get("type") == "DELETED" or not self._mine(pod):
                         self.pods.pop(key, None)
                     else:
@@ -139,14 +139,15 @@ class PodSource:
             if exc.status == 404:
                 return None
             raise
-        return json.loads(response.data)
+        return json.loads(response.data)  # type: ignore[attr-defined]
 
     def pods_on_node(self, node_name: str) -> list[dict]:
         """Pods bound to ``node_name`` (filtered here too: not every API honours selectors)."""
         response = self.core.list_pod_for_all_namespaces(
             field_selector=f"spec.nodeName={node_name}", _preload_content=False, _request_timeout=10
         )
-        items = json.loads(response.data).get("items") or []
+        body = json.loads(response.data)  # type: ignore[attr-defined]
+        items = body.get("items") or []
         return [pod for pod in items if (pod.get("spec") or {}).get("nodeName") == node_name]
 
     def wait_for_branch(

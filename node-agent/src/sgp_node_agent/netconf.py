@@ -52,7 +52,7 @@ def parse_mode(value: object) -> str:
 def parse_mtu(value: object) -> int:
     """Upstream falls back to 9001 for a missing or out-of-range MTU."""
     try:
-        mtu = int(value)  # type: ignore[arg-type]
+        mtu = int(str(value))
     except (TypeError, ValueError):
         return DEFAULT_MTU
     return mtu if MIN_MTU <= mtu <= DEFAULT_MTU else DEFAULT_MTU

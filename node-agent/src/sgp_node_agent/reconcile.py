@@ -125,7 +125,7 @@ def plan_repair(record: PodRecord, snapshot: HostSnapshot, plan: PodPlan) -> Rep
     link = snapshot.links.get(plan.branch_link.name)
     recreate = plan.branch_link if link is None or link.mac != plan.branch_link.mac else None
     set_up = []
-    if recreate is not None or not link.up:
+    if link is None or recreate is not None or not link.up:
         set_up.append(plan.branch_link.name)
     if not veth.up:
         set_up.append(plan.host_veth)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import errors
 from .annotation import BranchENI
@@ -31,14 +32,14 @@ from .teardown import TeardownTarget, plan_teardown
 class CniService:
     executor: Executor
     store: RecordStore
-    pods: object | None  # PodSource; None in the plugin's local DEL fallback
+    pods: Any  # a PodSource; None in the plugin's local DEL fallback
     trunk_interface: str = ""
     trunk_mac: str = ""
     annotation_timeout: float = 10.0
-    serial: Callable | None = None  # runs fn(*args) on the netlink thread; None = directly
+    serial: Callable[..., Any] = field(default=lambda fn, *args: fn(*args))
+    # runs fn(*args) on the daemon's netlink thread; the default runs it right here
 
     def __post_init__(self) -> None:
-        self.serial = self.serial or (lambda fn, *args: fn(*args))
         self.last_errors: dict[str, str] = {}
 
     def handle(self, request: dict) -> dict | None:
@@ -70,6 +71,10 @@ class CniService:
 
     def _plumb(self, args: CniArgs, conf: NetConf, branch: BranchENI) -> PodRecord:
         ex = self.executor
+        if not os.path.exists(args.netns):
+            raise errors.CniError(
+                errors.UNKNOWN_CONTAINER, f"network namespace {args.netns} does not exist"
+            )
         try:
             trunk = ex.find_trunk(self.trunk_interface, self.trunk_mac)
         except LookupError as exc:
@@ -102,10 +107,6 @@ class CniService:
             self._roll_back(args.container_id, inputs, plan.host_veth)
             self.last_errors[args.container_id] = str(exc)
             raise errors.CniError(errors.OTHER, exc.step, str(exc.cause)) from exc
-        except FileNotFoundError as exc:
-            raise errors.CniError(
-                errors.UNKNOWN_CONTAINER, f"netns {args.netns} does not exist"
-            ) from exc
         record = PodRecord(
             container_id=args.container_id,
             ifname=args.ifname,

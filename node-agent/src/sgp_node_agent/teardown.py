@@ -97,12 +97,13 @@ def plan_teardown(target: TeardownTarget, observed: ObservedBranch, claims: Clai
             kept.append(f"link {vlan_link}: belongs to another pod now")
         else:
             links.append(vlan_link)
-    veth_ok = bool(target.host_veth) and not veth_foreign
+    host_veth = target.host_veth or ""
+    veth_ok = bool(host_veth) and not veth_foreign
     rules: list[Rule] = []
     if not vlan_foreign:
         rules.append(Rule(PREF_IIF, table))
     elif veth_ok:
-        rules.append(Rule(PREF_IIF, table, iifname=target.host_veth))
+        rules.append(Rule(PREF_IIF, table, iifname=host_veth))
         kept.append(
             f"rules pref {PREF_IIF} lookup {table} of other links: table belongs to another pod"
         )
@@ -119,8 +120,8 @@ def plan_teardown(target: TeardownTarget, observed: ObservedBranch, claims: Clai
     routes: list[Route] = []
     if veth_ok and observed.host_veth_mac is not None:
         if not ip_foreign:
-            routes.append(Route(TABLE_MAIN, host_ip, target.host_veth, scope="link"))
+            routes.append(Route(TABLE_MAIN, host_ip, host_veth, scope="link"))
         if not vlan_foreign:
-            routes.append(Route(table, host_ip, target.host_veth, scope="link"))
+            routes.append(Route(table, host_ip, host_veth, scope="link"))
 
     return TeardownPlan(tuple(links), tuple(rules), tuple(routes), tuple(kept))
