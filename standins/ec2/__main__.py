@@ -19,17 +19,30 @@ from standins.ec2.server import EC2Standin
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m standins.ec2", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m standins.ec2",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    parser.add_argument("--throttle", choices=["off", "aws"], default="off",
-                        help="apply AWS's EC2 token buckets")
+    parser.add_argument(
+        "--throttle", choices=["off", "aws"], default="off", help="apply AWS's EC2 token buckets"
+    )
     parser.add_argument("--latency-ms", type=float, default=0, help="added to every call")
-    parser.add_argument("--faults", default="[]",
-                        help='JSON list of faults, e.g. \'[{"actions":["*"],"rate":0.05}]\'')
+    parser.add_argument(
+        "--latency-jitter-ms", type=float, default=0, help="plus a uniform random 0..N ms per call"
+    )
+    parser.add_argument(
+        "--faults",
+        default="[]",
+        help='JSON list of faults, e.g. \'[{"actions":["*"],"rate":0.05}]\'',
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for fault injection")
-    parser.add_argument("--no-trunking", action="store_true",
-                        help="behave like an account that is not allow-listed for trunking")
+    parser.add_argument(
+        "--no-trunking",
+        action="store_true",
+        help="behave like an account that is not allow-listed for trunking",
+    )
     parser.add_argument("--url-file", type=Path, help="also write the endpoint URL here")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
@@ -38,9 +51,13 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
     standin = EC2Standin(
-        port=args.port, verbose=args.verbose,
+        port=args.port,
+        verbose=args.verbose,
         throttle="aws" if args.throttle == "aws" else None,
-        latency_ms=args.latency_ms, faults=json.loads(args.faults), seed=args.seed,
+        latency_ms=args.latency_ms,
+        latency_jitter_ms=args.latency_jitter_ms,
+        faults=json.loads(args.faults),
+        seed=args.seed,
         trunking_enabled=not args.no_trunking,
     )
     standin.start()

@@ -14,18 +14,27 @@ from standins.ec2.limits import BYPASS_HEADER, CONTROL_PREFIX
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def ec2_client(endpoint_url: str, region_name: str = "us-west-2", *,
-               bypass_limits: bool = False, config: Config | None = None) -> Any:
+def ec2_client(
+    endpoint_url: str,
+    region_name: str = "us-west-2",
+    *,
+    bypass_limits: bool = False,
+    config: Config | None = None,
+) -> Any:
     """A boto3 EC2 client for the stand-in, with dummy credentials.
 
     ``bypass_limits`` marks every request with ``X-Standin-Bypass``: no throttling, latency,
     faults or counting. The seeding helpers use such a client.
     """
     client = boto3.client(
-        "ec2", endpoint_url=endpoint_url, region_name=region_name, config=config,
+        "ec2",
+        endpoint_url=endpoint_url,
+        region_name=region_name,
+        config=config,
         **DUMMY_CREDENTIALS,
     )
     if bypass_limits:
+
         def mark(request: Any, **_: Any) -> None:
             request.headers[BYPASS_HEADER] = "1"
 
@@ -43,7 +52,9 @@ class EC2StandinControl:
     def _call(self, method: str, route: str, document: Any = None) -> Any:
         data = None if document is None else json.dumps(document).encode()
         request = urllib.request.Request(
-            f"{self.endpoint_url}{CONTROL_PREFIX}{route}", data=data, method=method,
+            f"{self.endpoint_url}{CONTROL_PREFIX}{route}",
+            data=data,
+            method=method,
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:

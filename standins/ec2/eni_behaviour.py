@@ -49,8 +49,10 @@ def attach_network_interface(self: EC2Response) -> Any:
     instance = self.ec2_backend.get_instance(self._get_param("InstanceId"))
     device_index = int(self._get_param("DeviceIndex"))
     if device_index in instance.nics:
-        raise InvalidParameterValue(f"Instance '{instance.id}' already has an interface attached "
-                                    f"at device index '{device_index}'.")
+        raise InvalidParameterValue(
+            f"Instance '{instance.id}' already has an interface attached "
+            f"at device index '{device_index}'."
+        )
     return _moto_attach(self)
 
 
@@ -80,8 +82,9 @@ _EXTRA_FILTERS = {
 }
 
 
-def eni_filter_value(self: NetworkInterface, filter_name: str,
-                     method_name: str | None = None) -> Any:
+def eni_filter_value(
+    self: NetworkInterface, filter_name: str, method_name: str | None = None
+) -> Any:
     if filter_name in _EXTRA_FILTERS:
         return _EXTRA_FILTERS[filter_name](self)
     return _moto_filter_value(self, filter_name, method_name)
@@ -94,7 +97,8 @@ def describe_network_interfaces(self: EC2Response) -> Any:
         return _moto_describe(self)
     if self._get_param("NetworkInterfaceIds"):
         raise InvalidParameterCombination(
-            "The parameter NetworkInterfaceIds cannot be used with MaxResults")
+            "The parameter NetworkInterfaceIds cannot be used with MaxResults"
+        )
     low, high = MAX_RESULTS_RANGE
     page_size = int(max_results) if max_results is not None else high
     if not low <= page_size <= high:
@@ -105,7 +109,7 @@ def describe_network_interfaces(self: EC2Response) -> Any:
         raise EC2ClientError("InvalidNextToken", "The token is not valid") from None
     result = _moto_describe(self)
     enis = sorted(result.result["NetworkInterfaces"], key=lambda eni: eni.id)
-    result.result["NetworkInterfaces"] = enis[start:start + page_size]
+    result.result["NetworkInterfaces"] = enis[start : start + page_size]
     if start + page_size < len(enis):
         result.result["NextToken"] = str(start + page_size)
     return result

@@ -35,8 +35,9 @@ class NetworkInterfacePermission:
 
     def matches(self, filters: dict[str, list[str]]) -> bool:
         values = {
-            "network-interface-permission.network-interface-permission-id":
-                self.network_interface_permission_id,
+            "network-interface-permission.network-interface-permission-id": (
+                self.network_interface_permission_id
+            ),
             "network-interface-permission.network-interface-id": self.network_interface_id,
             "network-interface-permission.aws-account-id": self.aws_account_id,
             "network-interface-permission.aws-service": self.aws_service,
@@ -60,7 +61,9 @@ def create_network_interface_permission(self: EC2Response) -> ActionResult:
     if not permission:
         raise MissingParameterError("Permission")
     if permission not in PERMISSIONS:
-        raise EC2ClientError("InvalidParameterValue", f"Invalid value '{permission}' for Permission")
+        raise EC2ClientError(
+            "InvalidParameterValue", f"Invalid value '{permission}' for Permission"
+        )
     if not account and not service:
         raise MissingParameterError("AwsAccountId")
     self.error_on_dryrun()

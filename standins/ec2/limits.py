@@ -16,7 +16,8 @@ processes:
   outcome is ``ok`` or the EC2 error code. ``DELETE /_standin/counters`` zeroes them.
 - ``POST /_standin/reset``: forget all EC2 state (moto's reset), counters and buckets.
 
-Throttling follows EC2's token buckets (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
+Throttling follows EC2's token buckets
+(docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
 a bucket per action, full at start, refilled continuously; an empty bucket answers HTTP 503 with
 ``RequestLimitExceeded`` in EC2's XML error format, like EC2.
 """
@@ -59,9 +60,11 @@ AWS_THROTTLE: dict[str, Any] = {
 DEFAULT_CONFIG: dict[str, Any] = {
     # None (off), "aws" (AWS_THROTTLE) or a dict shaped like AWS_THROTTLE.
     "throttle": None,
-    # Added before each call; per-action values replace the global one.
+    # Added before each call; per-action values replace the global one; plus a uniform random
+    # extra of 0..latency_jitter_ms.
     "latency_ms": 0,
     "latency_ms_by_action": {},
+    "latency_jitter_ms": 0,
     # Each fault: {"actions": ["AssociateTrunkInterface"] or ["*"], "rate": 0.1 (fraction of
     # calls) or "count": 2 (the next n calls), "code": "InternalError", "status": 500,
     # "when": "before" (the call does not happen) or "after" (it happens, the answer is lost)}.
@@ -116,8 +119,12 @@ def bucket_parameters(throttle: dict[str, Any], action: str) -> dict[str, float]
 class EC2Limits:
     """The middleware; ``config`` starts from :data:`DEFAULT_CONFIG` updated with the argument."""
 
-    def __init__(self, app: Callable, config: dict[str, Any] | None = None,
-                 reset_state: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: Callable,
+        config: dict[str, Any] | None = None,
+        reset_state: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.reset_state = reset_state
         self._lock = threading.Lock()
@@ -175,22 +182,32 @@ class EC2Limits:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
-            return self._control(environ, start_response, path[len(CONTROL_PREFIX):])
+            return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
         action = self._action_of(environ)
         bypass = environ.get("HTTP_" + BYPASS_HEADER.upper().replace("-", "_"), "") not in ("", "0")
         if action is None or bypass:
             return self.app(environ, start_response)
         return self._limited_call(action, environ, start_response)
 
-    def _limited_call(self, action: str, environ: dict[str, Any],
-                      start_response: Callable) -> Iterable[bytes]:
+    def _limited_call(
+        self, action: str, environ: dict[str, Any], start_response: Callable
+    ) -> Iterable[bytes]:
         config = self.config
         latency_ms = config["latency_ms_by_action"].get(action, config["latency_ms"])
+        if config["latency_jitter_ms"]:
+            with self._lock:
+                latency_ms += self._random.uniform(0, config["latency_jitter_ms"])
         if latency_ms:
             time.sleep(latency_ms / 1000.0)
         if not self._take_token(action, config):
-            return self._answer_error(start_response, action, 503, "RequestLimitExceeded",
-                                      "Request limit exceeded.", injected=False)
+            return self._answer_error(
+                start_response,
+                action,
+                503,
+                "RequestLimitExceeded",
+                "Request limit exceeded.",
+                injected=False,
+            )
         fault = self._pick_fault(action, "before")
         if fault is not None:
             return self._answer_fault(start_response, action, fault)
@@ -244,8 +261,9 @@ class EC2Limits:
         with self._lock:
             for index, fault in enumerate(self._config["faults"]):
                 actions = fault.get("actions", ["*"])
-                if fault.get("when", "before") != when or ("*" not in actions and
-                                                           action not in actions):
+                if fault.get("when", "before") != when or (
+                    "*" not in actions and action not in actions
+                ):
                     continue
                 if "count" in fault and fault["count"] is not None:
                     if fault["count"] <= 0:
@@ -262,13 +280,21 @@ class EC2Limits:
         message = fault.get("message", f"Injected fault ({code}) from the EC2 stand-in.")
         return self._answer_error(start_response, action, status, code, message, injected=True)
 
-    def _answer_error(self, start_response: Callable, action: str, status: int, code: str,
-                      message: str, injected: bool) -> Iterable[bytes]:
+    def _answer_error(
+        self,
+        start_response: Callable,
+        action: str,
+        status: int,
+        code: str,
+        message: str,
+        injected: bool,
+    ) -> Iterable[bytes]:
         self._count(action, code, injected=injected)
         body = ec2_error_body(code, message)
         reason = {500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
-        start_response(f"{status} {reason}", [("Content-Type", "text/xml"),
-                                              ("Content-Length", str(len(body)))])
+        start_response(
+            f"{status} {reason}", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     def _count(self, action: str, outcome: str, injected: bool = False) -> None:
@@ -294,8 +320,9 @@ class EC2Limits:
 
     # ---- control surface ----------------------------------------------------------------------
 
-    def _control(self, environ: dict[str, Any], start_response: Callable,
-                 route: str) -> Iterable[bytes]:
+    def _control(
+        self, environ: dict[str, Any], start_response: Callable, route: str
+    ) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
             if route == "config" and method == "GET":
@@ -326,6 +353,8 @@ def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
 def _json(start_response: Callable, status: int, document: Any) -> Iterable[bytes]:
     body = json.dumps(document).encode()
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
-    start_response(f"{status} {reason}", [("Content-Type", "application/json"),
-                                          ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
     return [body]

@@ -71,12 +71,16 @@ class EC2Standin(ThreadedMotoServer):
         self._request_handler = MotoRequestHandler if verbose else QuietRequestHandler
         use_safe_aws_environment()
         trunking.install()
-        self.limits = EC2Limits(DomainDispatcherApplication(create_backend_app), config,
-                                reset_state=reset_moto_state)
+        self.limits = EC2Limits(
+            DomainDispatcherApplication(create_backend_app), config, reset_state=reset_moto_state
+        )
 
     def _server_entry(self) -> None:
         self._server = make_server(
-            self._ip_address, self._port, self.limits, True,
+            self._ip_address,
+            self._port,
+            self.limits,
+            True,
             request_handler=self._request_handler,
         )
         self._server_ready_event.set()

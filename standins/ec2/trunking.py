@@ -140,8 +140,11 @@ def associate_trunk_interface(self: EC2Response) -> ActionResult:
     with _lock:
         if token and token in state.client_tokens:
             known = state.associations.get(state.client_tokens[token])
-            if known is not None and (known.branch_interface_id, known.trunk_interface_id,
-                                      known.vlan_id) == (branch_id, trunk_id, int(vlan_id)):
+            if known is not None and (
+                known.branch_interface_id,
+                known.trunk_interface_id,
+                known.vlan_id,
+            ) == (branch_id, trunk_id, int(vlan_id)):
                 return ActionResult({"InterfaceAssociation": known, "ClientToken": token})
             raise EC2ClientError(
                 "IdempotentParameterMismatch",
@@ -151,7 +154,9 @@ def associate_trunk_interface(self: EC2Response) -> ActionResult:
         trunk = backend.get_network_interface(trunk_id)
         vlan_id = int(vlan_id)
         if trunk.interface_type != "trunk":
-            raise InvalidParameterValue(f"The network interface '{trunk_id}' is not a trunk interface")
+            raise InvalidParameterValue(
+                f"The network interface '{trunk_id}' is not a trunk interface"
+            )
         if branch.interface_type == "trunk" or branch_id == trunk_id:
             raise InvalidParameterValue(
                 f"The network interface '{branch_id}' cannot be a branch interface"
@@ -163,7 +168,8 @@ def associate_trunk_interface(self: EC2Response) -> ActionResult:
             )
         if not VLAN_ID_MIN <= vlan_id <= VLAN_ID_MAX:
             raise InvalidParameterValue(
-                f"Invalid value '{vlan_id}' for VlanId; it must be from {VLAN_ID_MIN} to {VLAN_ID_MAX}"
+                f"Invalid value '{vlan_id}' for VlanId; "
+                f"it must be from {VLAN_ID_MIN} to {VLAN_ID_MAX}"
             )
         if branch.instance is not None:
             raise NetworkInterfaceInUse(

@@ -10,5 +10,11 @@ from standins.kubernetes.emulator import KubeApiEmulator
 from standins.kubernetes.resources import SERVED_RESOURCES, ServedResource
 from standins.kubernetes.server import KubeStandin, api_client, write_kubeconfig
 
-__all__ = ["SERVED_RESOURCES", "KubeApiEmulator", "KubeStandin", "ServedResource", "api_client",
-           "write_kubeconfig"]
+__all__ = [
+    "SERVED_RESOURCES",
+    "KubeApiEmulator",
+    "KubeStandin",
+    "ServedResource",
+    "api_client",
+    "write_kubeconfig",
+]

@@ -18,14 +18,22 @@ from standins.kubernetes.server import KubeStandin
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m standins.kubernetes", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m standins.kubernetes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    parser.add_argument("--watch-history", type=int, default=10_000,
-                        help="events kept for resuming watches; older ones answer 410 Gone")
+    parser.add_argument(
+        "--watch-history",
+        type=int,
+        default=10_000,
+        help="events kept for resuming watches; older ones answer 410 Gone",
+    )
     parser.add_argument("--url-file", type=Path, help="also write the URL here")
-    parser.add_argument("--kubeconfig", type=Path,
-                        help="also write a kubeconfig for the stand-in here")
+    parser.add_argument(
+        "--kubeconfig", type=Path, help="also write a kubeconfig for the stand-in here"
+    )
     args = parser.parse_args(argv)
 
     standin = KubeStandin(port=args.port, watch_history=args.watch_history).start()

@@ -33,7 +33,6 @@ import collections
 import copy
 import datetime
 import json
-import re
 import secrets
 import string
 import uuid
@@ -46,7 +45,12 @@ from kmock._internal import apps
 
 from standins.kubernetes import patches, watching
 from standins.kubernetes.errors import api_error
-from standins.kubernetes.failures import InjectedFailure, take_failure
+from standins.kubernetes.failures import (
+    CONTROL_PREFIX,
+    InjectedFailure,
+    InjectedFailures,
+    take_failure,
+)
 from standins.kubernetes.listing import ListAndWatch
 from standins.kubernetes.resources import (
     INITIAL_NAMESPACES,
@@ -56,7 +60,6 @@ from standins.kubernetes.resources import (
 )
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-CONTROL_PREFIX = "/_standin/"
 
 
 def now_rfc3339() -> str:
@@ -64,7 +67,7 @@ def now_rfc3339() -> str:
 
 
 @attrs.define(kw_only=True)
-class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
+class KubeApiEmulator(ListAndWatch, InjectedFailures, kmock.KubernetesEmulator):
     """The stateful Kubernetes API of the stand-in (see the module docstring)."""
 
     extra_resources: tuple[ServedResource, ...] = ()
@@ -92,7 +95,11 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         """Declare a resource for discovery, list, watch and writes."""
         self._served[served.key] = served
         info = self.resources[served.key]
-        info.kind, info.namespaced, info.singular = served.kind, served.namespaced, served.kind.lower()
+        info.kind, info.namespaced, info.singular = (
+            served.kind,
+            served.namespaced,
+            served.kind.lower(),
+        )
         info.verbs = {"get", "list", "watch", "create", "update", "patch", "delete"}
         info.shortnames = set(served.short_names)
         info.subresources = set(served.subresources)
@@ -126,15 +133,6 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
 
     # ---- the write path ------------------------------------------------------------------------
 
-    def inject_failure(self, method: str, path: str, status: int = 500, count: int = 1,
-                       message: str = "injected failure from the Kubernetes stand-in") -> None:
-        """Answer the next ``count`` requests ``method`` whose path matches the regular
-        expression ``path`` with ``status``, without serving them (see :mod:`.failures`)."""
-        self._failures.append(InjectedFailure(method, path, status, count, message))
-
-    def clear_failures(self) -> None:
-        self._failures.clear()
-
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         self._forget_old_requests()
         if request.url.path.startswith(CONTROL_PREFIX):
@@ -152,19 +150,6 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         await self._wake_watchers()
         created = request.method.value == "POST"
         return aiohttp.web.json_response(result, status=201 if created else 200)
-
-    def _control(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
-        route, method = request.url.path[len(CONTROL_PREFIX):], request.method.value
-        if route == "failures" and method == "POST":
-            try:
-                self._failures.append(InjectedFailure.from_json(json.loads(request.body)))
-            except (ValueError, TypeError, re.error) as exc:
-                return aiohttp.web.json_response({"error": str(exc)}, status=400)
-        elif route == "failures" and method == "DELETE":
-            self.clear_failures()
-        elif not (route == "failures" and method == "GET"):
-            return aiohttp.web.json_response({"error": f"no route {method} {route}"}, status=404)
-        return aiohttp.web.json_response([vars(f) for f in self._failures])
 
     def _write(self, served: ServedResource, request: kmock.Request) -> Any:
         method, name, sub = request.method.value, request.name, request.subresource
@@ -188,23 +173,33 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         meta = obj.setdefault("metadata", {})
         if served.namespaced:
             if meta.get("namespace") and namespace and meta["namespace"] != namespace:
-                raise api_error(400, "BadRequest", "the namespace of the provided object does "
-                                "not match the namespace sent on the request")
+                raise api_error(
+                    400,
+                    "BadRequest",
+                    "the namespace of the provided object does "
+                    "not match the namespace sent on the request",
+                )
             meta["namespace"] = namespace or meta.get("namespace") or "default"
         else:
             meta.pop("namespace", None)
         if not meta.get("name") and meta.get("generateName"):
             alphabet = string.ascii_lowercase + string.digits
-            meta["name"] = meta["generateName"] + "".join(secrets.choice(alphabet)
-                                                          for _ in range(5))
+            meta["name"] = meta["generateName"] + "".join(
+                secrets.choice(alphabet) for _ in range(5)
+            )
         if not meta.get("name"):
             raise api_error(422, "Invalid", "metadata.name or metadata.generateName is required")
         key = self._key(served, meta.get("namespace"), meta["name"])
         if self._current(key) is not None:
-            raise api_error(409, "AlreadyExists",
-                            f'{served.plural} "{meta["name"]}" already exists')
-        meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339(), generation=1,
-                    resourceVersion=str(self._next_revision()))
+            raise api_error(
+                409, "AlreadyExists", f'{served.plural} "{meta["name"]}" already exists'
+            )
+        meta.update(
+            uid=str(uuid.uuid4()),
+            creationTimestamp=now_rfc3339(),
+            generation=1,
+            resourceVersion=str(self._next_revision()),
+        )
         for transient in ("deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(transient, None)
         obj.setdefault("apiVersion", served.api_version)
@@ -230,8 +225,14 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
             self._check_version((body.get("metadata") or {}).get("resourceVersion"), current)
         return self._update(served, key, current, patched, request.subresource)
 
-    def _replace(self, served: ServedResource, namespace: str | None, name: str,
-                 subresource: str | None, body: Any) -> dict:
+    def _replace(
+        self,
+        served: ServedResource,
+        namespace: str | None,
+        name: str,
+        subresource: str | None,
+        body: Any,
+    ) -> dict:
         if not isinstance(body, dict):
             raise api_error(400, "BadRequest", "the body must be a JSON object")
         if (body.get("metadata") or {}).get("name") != name:
@@ -241,8 +242,9 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         self._check_version(body["metadata"].get("resourceVersion"), current)
         return self._update(served, key, current, copy.deepcopy(body), subresource)
 
-    def _update(self, served: ServedResource, key: tuple, current: dict, new: dict,
-                subresource: str | None) -> dict:
+    def _update(
+        self, served: ServedResource, key: tuple, current: dict, new: dict, subresource: str | None
+    ) -> dict:
         if "status" in served.subresources:
             if subresource == "status":
                 new = {**copy.deepcopy(current), "status": new.get("status")}
@@ -251,8 +253,15 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
             if new["status"] is None:
                 del new["status"]
         meta, old_meta = new.setdefault("metadata", {}), current.get("metadata", {})
-        for fixed in ("uid", "name", "namespace", "creationTimestamp", "deletionTimestamp",
-                      "generation", "resourceVersion"):
+        for fixed in (
+            "uid",
+            "name",
+            "namespace",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "generation",
+            "resourceVersion",
+        ):
             if fixed in old_meta:
                 meta[fixed] = old_meta[fixed]
             else:
@@ -268,23 +277,28 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
             return self._remove(served, key, new)
         return new
 
-    def _delete(self, served: ServedResource, namespace: str | None, name: str,
-                body: Any) -> dict:
+    def _delete(self, served: ServedResource, namespace: str | None, name: str, body: Any) -> dict:
         key = self._key(served, namespace, name)
         current = self._require(served, key)
         preconditions = (body or {}).get("preconditions") or {}
         meta = current.get("metadata", {})
         if preconditions.get("uid") and preconditions["uid"] != meta.get("uid"):
-            raise api_error(409, "Conflict", f"Precondition failed: UID in precondition: "
-                            f"{preconditions['uid']}, UID in object meta: {meta.get('uid')}")
+            raise api_error(
+                409,
+                "Conflict",
+                f"Precondition failed: UID in precondition: "
+                f"{preconditions['uid']}, UID in object meta: {meta.get('uid')}",
+            )
         self._check_version(preconditions.get("resourceVersion"), current)
         if meta.get("finalizers"):
             if meta.get("deletionTimestamp"):
                 return current
             marked = copy.deepcopy(current)
-            marked["metadata"].update(deletionTimestamp=now_rfc3339(),
-                                      deletionGracePeriodSeconds=0,
-                                      resourceVersion=str(self._next_revision()))
+            marked["metadata"].update(
+                deletionTimestamp=now_rfc3339(),
+                deletionGracePeriodSeconds=0,
+                resourceVersion=str(self._next_revision()),
+            )
             self._store(key, marked)
             self._record(served, "MODIFIED", marked, current)
             return marked
@@ -315,7 +329,11 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
 
     def _served_for(self, request: kmock.Request) -> ServedResource:
         res = request.resource
-        key = f"{res.group}/{res.version}/{res.plural}" if res.group else f"{res.version}/{res.plural}"
+        key = (
+            f"{res.group}/{res.version}/{res.plural}"
+            if res.group
+            else f"{res.version}/{res.plural}"
+        )
         if key not in self._served:
             raise api_error(404, "NotFound", f"the server could not find the resource {key}")
         return self._served[key]
@@ -340,9 +358,13 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         actual = current.get("metadata", {}).get("resourceVersion")
         if wanted and wanted != actual:
             name = current.get("metadata", {}).get("name")
-            raise api_error(409, "Conflict", f'Operation cannot be fulfilled on "{name}": the '
-                            "object has been modified; please apply your changes to the latest "
-                            "version and try again")
+            raise api_error(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on "{name}": the '
+                "object has been modified; please apply your changes to the latest "
+                "version and try again",
+            )
 
     def _store(self, key: tuple, obj: dict) -> None:
         history = self._objects[key].history
@@ -355,8 +377,9 @@ class KubeApiEmulator(ListAndWatch, kmock.KubernetesEmulator):
         return self._revision
 
     def _record(self, served: ServedResource, kind: str, obj: dict, previous: dict | None) -> None:
-        self._events.append(watching.WatchEvent(self._revision, served.key, kind,
-                                                copy.deepcopy(obj), previous))
+        self._events.append(
+            watching.WatchEvent(self._revision, served.key, kind, copy.deepcopy(obj), previous)
+        )
         while len(self._events) > self.watch_history:
             self._events.popleft()
 

@@ -22,14 +22,18 @@ class ListAndWatch:
 
     def _matching(self, served: ServedResource, request: kmock.Request) -> list[dict]:
         try:
-            wanted = object_selector(request.params.get("labelSelector"),
-                                     request.params.get("fieldSelector"))
+            wanted = object_selector(
+                request.params.get("labelSelector"), request.params.get("fieldSelector")
+            )
         except SelectorError as exc:
             raise api_error(400, "BadRequest", str(exc)) from exc
         found = []
         for (resource, namespace, name), obj in self._objects.items():
             if (resource.group, resource.version, resource.plural) != (
-                    served.group, served.version, served.plural) or obj.deleted:
+                served.group,
+                served.version,
+                served.plural,
+            ) or obj.deleted:
                 continue
             if request.namespace is not None and namespace != request.namespace:
                 continue
@@ -38,8 +42,9 @@ class ListAndWatch:
             raw = copy.deepcopy(obj.raw)
             if wanted(raw):
                 found.append(raw)
-        return sorted(found, key=lambda o: (o["metadata"].get("namespace") or "",
-                                            o["metadata"]["name"]))
+        return sorted(
+            found, key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"])
+        )
 
     async def _serve_list(self, request: kmock.Request) -> Any:
         if request.params.get("watch", "").lower() in ("true", "1"):
@@ -50,20 +55,25 @@ class ListAndWatch:
             revision = self._revision
         start = int(request.params.get("continue") or 0)
         limit = int(request.params.get("limit") or 0)
-        page = items[start:start + limit] if limit else items[start:]
+        page = items[start : start + limit] if limit else items[start:]
         metadata: dict[str, Any] = {"resourceVersion": str(revision)}
         if limit and start + limit < len(items):
             metadata["continue"] = str(start + limit)
             metadata["remainingItemCount"] = len(items) - start - limit
-        return {"apiVersion": served.api_version, "kind": f"{served.kind}List",
-                "metadata": metadata, "items": page}
+        return {
+            "apiVersion": served.api_version,
+            "kind": f"{served.kind}List",
+            "metadata": metadata,
+            "items": page,
+        }
 
     async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[Any]:
         served = self._served_for(request)
         try:
             since = watching.parse_resource_version(request.params.get("resourceVersion"))
-            wanted = object_selector(request.params.get("labelSelector"),
-                                     request.params.get("fieldSelector"))
+            wanted = object_selector(
+                request.params.get("labelSelector"), request.params.get("fieldSelector")
+            )
         except ValueError as exc:
             raise api_error(400, "BadRequest", str(exc)) from exc
         loop = asyncio.get_running_loop()
@@ -86,9 +96,11 @@ class ListAndWatch:
 
         def relevant(event: watching.WatchEvent) -> bool:
             meta = event.object.get("metadata", {})
-            return (event.resource_key == served.key
-                    and (request.namespace is None or meta.get("namespace") == request.namespace)
-                    and (request.name is None or meta.get("name") == request.name))
+            return (
+                event.resource_key == served.key
+                and (request.namespace is None or meta.get("namespace") == request.namespace)
+                and (request.name is None or meta.get("name") == request.name)
+            )
 
         cursor = since
         while True:

@@ -89,8 +89,9 @@ def strategic_merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def apply_patch(current: dict[str, Any], body: Any, content_type: str,
-                builtin_kind: bool) -> dict[str, Any]:
+def apply_patch(
+    current: dict[str, Any], body: Any, content_type: str, builtin_kind: bool
+) -> dict[str, Any]:
     """The patched object (a new dict); raises :class:`PatchError` as the API server would."""
     content_type = (content_type or "").split(";")[0].strip().lower()
     if content_type == JSON_PATCH:
@@ -104,12 +105,18 @@ def apply_patch(current: dict[str, Any], body: Any, content_type: str,
         return _as_object(merge_patch(current, _as_dict(body)))
     if content_type == STRATEGIC_MERGE_PATCH:
         if not builtin_kind:
-            raise PatchError(415, "UnsupportedMediaType",
-                             "strategic merge patch is not supported for custom resources; "
-                             "use application/merge-patch+json")
+            raise PatchError(
+                415,
+                "UnsupportedMediaType",
+                "strategic merge patch is not supported for custom resources; "
+                "use application/merge-patch+json",
+            )
         return _as_object(strategic_merge_patch(current, _as_dict(body)))
-    raise PatchError(415, "UnsupportedMediaType",
-                     f"the patch content type {content_type!r} is not supported by the stand-in")
+    raise PatchError(
+        415,
+        "UnsupportedMediaType",
+        f"the patch content type {content_type!r} is not supported by the stand-in",
+    )
 
 
 def _as_dict(body: Any) -> dict[str, Any]:

@@ -30,8 +30,11 @@ class ServedResource:
 
     @property
     def key(self) -> str:
-        return f"{self.group}/{self.version}/{self.plural}" if self.group else (
-            f"{self.version}/{self.plural}")
+        return (
+            f"{self.group}/{self.version}/{self.plural}"
+            if self.group
+            else (f"{self.version}/{self.plural}")
+        )
 
     @property
     def api_version(self) -> str:
@@ -55,15 +58,23 @@ SERVED_RESOURCES: tuple[ServedResource, ...] = (
     ServedResource("", "v1", "configmaps", "ConfigMap", True, ("cm",)),
     ServedResource("coordination.k8s.io", "v1", "leases", "Lease", True),
     ServedResource("events.k8s.io", "v1", "events", "Event", True, ("ev",)),
-    ServedResource(VPC_RESOURCES_GROUP, "v1beta1", "securitygrouppolicies",
-                   "SecurityGroupPolicy", True, ("sgp",)),
+    ServedResource(
+        VPC_RESOURCES_GROUP,
+        "v1beta1",
+        "securitygrouppolicies",
+        "SecurityGroupPolicy",
+        True,
+        ("sgp",),
+    ),
     ServedResource(VPC_RESOURCES_GROUP, "v1alpha1", "cninodes", "CNINode", False, ("cnd",)),
 )
 
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
-_NAMESPACES_PATH = re.compile(r"^/api/(?P<version>[^/]+)/namespaces(?:/(?P<name>[^/]+)"
-                              r"(?:/(?P<subresource>.+))?)?/?$")
+_NAMESPACES_PATH = re.compile(
+    r"^/api/(?P<version>[^/]+)/namespaces(?:/(?P<name>[^/]+)"
+    r"(?:/(?P<subresource>.+))?)?/?$"
+)
 _kmock_parse_path = parsing.parse_path
 
 
@@ -73,8 +84,9 @@ def parse_path_with_namespaces(path: str) -> parsing.ParsedPath:
     ``/api/v1/namespaces/ns/pods`` still goes to kmock)."""
     match = _NAMESPACES_PATH.match(path)
     if match and (match["subresource"] in (None, "status", "finalize")):
-        return parsing.ParsedPath("", match["version"], "namespaces", None, match["name"],
-                                  match["subresource"])
+        return parsing.ParsedPath(
+            "", match["version"], "namespaces", None, match["name"], match["subresource"]
+        )
     return _kmock_parse_path(path)
 
 

@@ -40,8 +40,12 @@ def api_client(url: str) -> kubernetes.client.ApiClient:
 def control_request(url: str, method: str, route: str, document: Any = None) -> Any:
     """Call the stand-in's ``/_standin/`` control surface (see :mod:`.failures`)."""
     data = None if document is None else json.dumps(document).encode()
-    request = urllib.request.Request(f"{url}/_standin/{route}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/_standin/{route}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
@@ -50,11 +54,17 @@ def write_kubeconfig(url: str, path: str | Path, context: str = "sgpadmin-standi
     """Write a kubeconfig (JSON, which is YAML) whose current context is the stand-in at
     ``url`` without credentials, for code that loads its cluster from a kubeconfig."""
     document = {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
         "clusters": [{"name": context, "cluster": {"server": url}}],
         "users": [{"name": context, "user": {}}],
-        "contexts": [{"name": context, "context": {"cluster": context, "user": context,
-                                                   "namespace": "default"}}],
+        "contexts": [
+            {
+                "name": context,
+                "context": {"cluster": context, "user": context, "namespace": "default"},
+            }
+        ],
         "current-context": context,
     }
     path = Path(path)
@@ -110,12 +120,12 @@ class KubeStandin:
         future = asyncio.run_coroutine_threadsafe(in_loop(), self._loop)
         return future.result(timeout)
 
-    def inject_failure(self, method: str, path: str, status: int = 500, count: int = 1,
-                       message: str | None = None) -> None:
+    def inject_failure(
+        self, method: str, path: str, status: int = 500, count: int = 1, message: str | None = None
+    ) -> None:
         """Fail the next ``count`` requests ``method`` whose path matches ``path`` (a regular
         expression) with ``status``; over HTTP, as another process would."""
-        failure: dict[str, Any] = {"method": method, "path": path, "status": status,
-                                   "count": count}
+        failure: dict[str, Any] = {"method": method, "path": path, "status": status, "count": count}
         if message:
             failure["message"] = message
         control_request(self.url, "POST", "failures", failure)
@@ -144,8 +154,10 @@ class KubeStandin:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self.emulator = KubeApiEmulator(**self._emulator_options)
-        async with self.emulator, kmock.Server(self.emulator, host=LOOPBACK,
-                                               port=self.port or None) as server:
+        async with (
+            self.emulator,
+            kmock.Server(self.emulator, host=LOOPBACK, port=self.port or None) as server,
+        ):
             self.port = server.port
             self._ready.set()
             await self._stop.wait()

@@ -31,11 +31,18 @@ class WatchEvent:
 
 
 def gone_event(requested: int, oldest: int) -> dict[str, Any]:
-    return {"type": "ERROR", "object": {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": f"too old resource version: {requested} ({oldest})",
-        "reason": "Expired", "code": 410,
-    }}
+    return {
+        "type": "ERROR",
+        "object": {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f"too old resource version: {requested} ({oldest})",
+            "reason": "Expired",
+            "code": 410,
+        },
+    }
 
 
 def visible_event(event: WatchEvent, wanted: Callable[[Mapping[str, Any]], bool]) -> dict | None:

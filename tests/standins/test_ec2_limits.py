@@ -35,13 +35,16 @@ def test_bucket_starts_full_then_refuses_then_refills():
     assert bucket.take(now=100.0) is False  # never more than the burst
 
 
-@pytest.mark.parametrize(("action", "burst", "refill"), [
-    ("CreateNetworkInterface", 100, 5),
-    ("DeleteNetworkInterface", 100, 5),
-    ("AssociateTrunkInterface", 50, 5),
-    ("CreateNetworkInterfacePermission", 50, 5),
-    ("DescribeNetworkInterfaces", 100, 20),
-])
+@pytest.mark.parametrize(
+    ("action", "burst", "refill"),
+    [
+        ("CreateNetworkInterface", 100, 5),
+        ("DeleteNetworkInterface", 100, 5),
+        ("AssociateTrunkInterface", 50, 5),
+        ("CreateNetworkInterfacePermission", 50, 5),
+        ("DescribeNetworkInterfaces", 100, 20),
+    ],
+)
 def test_aws_buckets_follow_the_ec2_throttling_table(action, burst, refill):
     params = bucket_parameters(AWS_THROTTLE, action)
     assert (params["burst"], params["refill_per_second"]) == (burst, refill)
@@ -75,14 +78,18 @@ def test_bucket_refills_over_time(ec2, client):
         pytest.fail("the bucket never refilled")
 
 
-def test_aws_preset_lets_the_mutating_burst_of_50_through_then_throttles(ec2, client,
-                                                                         ec2_seeder):
+def test_aws_preset_lets_the_mutating_burst_of_50_through_then_throttles(ec2, client, ec2_seeder):
     vpc_id = ec2_seeder.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     ec2.control.configure(throttle="aws")
     outcomes = []
     for index in range(150):  # the bucket refills 5/s meanwhile: bounded, not exact
-        outcomes.append(call_outcome(lambda i=index: client.create_security_group(
-            GroupName=f"g{i}", Description="d", VpcId=vpc_id)))
+        outcomes.append(
+            call_outcome(
+                lambda i=index: client.create_security_group(
+                    GroupName=f"g{i}", Description="d", VpcId=vpc_id
+                )
+            )
+        )
         if outcomes[-1] != "ok":
             break
     assert outcomes[:50] == ["ok"] * 50
@@ -105,20 +112,32 @@ def test_fault_rate_is_roughly_honoured(ec2, client):
 
 
 def test_fault_count_fails_exactly_the_next_calls(ec2, client):
-    ec2.control.configure(faults=[{"actions": ["DescribeVpcs"], "count": 2,
-                                   "code": "RequestLimitExceeded"}])
+    ec2.control.configure(
+        faults=[{"actions": ["DescribeVpcs"], "count": 2, "code": "RequestLimitExceeded"}]
+    )
     outcomes = [call_outcome(client.describe_vpcs) for _ in range(4)]
     assert outcomes == ["RequestLimitExceeded", "RequestLimitExceeded", "ok", "ok"]
 
 
 def test_fault_after_the_call_loses_the_answer_but_not_the_effect(ec2, client, ec2_seeder):
     vpc_id = ec2_seeder.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet_id = ec2_seeder.create_subnet(VpcId=vpc_id, CidrBlock="10.0.0.0/24")[
-        "Subnet"]["SubnetId"]
-    ec2.control.configure(faults=[{"actions": ["CreateNetworkInterface"], "count": 1,
-                                   "when": "after", "code": "InternalError", "status": 500}])
+    subnet_id = ec2_seeder.create_subnet(VpcId=vpc_id, CidrBlock="10.0.0.0/24")["Subnet"][
+        "SubnetId"
+    ]
+    ec2.control.configure(
+        faults=[
+            {
+                "actions": ["CreateNetworkInterface"],
+                "count": 1,
+                "when": "after",
+                "code": "InternalError",
+                "status": 500,
+            }
+        ]
+    )
     assert call_outcome(lambda: client.create_network_interface(SubnetId=subnet_id)) == (
-        "InternalError")
+        "InternalError"
+    )
     assert len(ec2_seeder.describe_network_interfaces()["NetworkInterfaces"]) == 1
 
 
@@ -127,7 +146,9 @@ def test_counters_count_calls_by_action_and_outcome(ec2, client):
     client.describe_vpcs()
     client.describe_vpcs()
     call_outcome(client.describe_subnets)
-    call_outcome(lambda: client.delete_network_interface(NetworkInterfaceId="eni-0123456789abcdef0"))
+    call_outcome(
+        lambda: client.delete_network_interface(NetworkInterfaceId="eni-0123456789abcdef0")
+    )
     counters = ec2.control.counters()
     assert counters["calls"]["DescribeVpcs"] == {"ok": 2}
     assert counters["calls"]["DescribeSubnets"] == {"InternalError": 1}
@@ -137,8 +158,10 @@ def test_counters_count_calls_by_action_and_outcome(ec2, client):
 
 
 def test_seeding_client_bypasses_limits_and_counters(ec2, ec2_seeder):
-    ec2.control.configure(throttle={"describe": {"burst": 0, "refill_per_second": 0}},
-                          faults=[{"actions": ["*"], "rate": 1.0}])
+    ec2.control.configure(
+        throttle={"describe": {"burst": 0, "refill_per_second": 0}},
+        faults=[{"actions": ["*"], "rate": 1.0}],
+    )
     for _ in range(3):
         ec2_seeder.describe_vpcs()
     assert ec2.control.counters()["calls"] == {}

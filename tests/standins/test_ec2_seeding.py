@@ -12,18 +12,23 @@ from standins.ec2.seeding import (
 
 
 def test_seed_world_makes_vpc_subnets_groups_and_instances(ec2_seeder):
-    world = seed_world(ec2_seeder, instance_types=["m5.large", "c5.xlarge", "t3.medium"],
-                       security_groups={"db": [allow_tcp(5432, cidr="10.0.0.0/16")]})
+    world = seed_world(
+        ec2_seeder,
+        instance_types=["m5.large", "c5.xlarge", "t3.medium"],
+        security_groups={"db": [allow_tcp(5432, cidr="10.0.0.0/16")]},
+    )
     assert len(world.subnet_ids) == 2
     assert set(world.security_group_ids) == {"db"}
     assert [i.instance_type for i in world.instances] == ["m5.large", "c5.xlarge", "t3.medium"]
-    described = ec2_seeder.describe_instances(
-        InstanceIds=[i.instance_id for i in world.instances])["Reservations"]
+    described = ec2_seeder.describe_instances(InstanceIds=[i.instance_id for i in world.instances])[
+        "Reservations"
+    ]
     assert sum(len(r["Instances"]) for r in described) == 3
     for instance in world.instances:
         assert instance.security_group_ids == (world.node_security_group_id,)
-        eni = ec2_seeder.describe_network_interfaces(
-            NetworkInterfaceIds=[instance.primary_eni_id])["NetworkInterfaces"][0]
+        eni = ec2_seeder.describe_network_interfaces(NetworkInterfaceIds=[instance.primary_eni_id])[
+            "NetworkInterfaces"
+        ][0]
         assert eni["Attachment"]["InstanceId"] == instance.instance_id
         assert eni["PrivateIpAddress"] == instance.private_ip
 
@@ -36,10 +41,18 @@ def test_seeding_is_not_counted(ec2, ec2_seeder):
 def test_security_groups_of_eni_returns_groups_with_rules(ec2_seeder, ec2_client):
     world = seed_world(ec2_seeder)
     clients = create_security_group(ec2_seeder, world.vpc_id, "clients")
-    db = create_security_group(ec2_seeder, world.vpc_id, "db", [
-        allow_tcp(5432, source_group_id=clients), allow_tcp(8000, to_port=8080, cidr="10.0.0.0/8")])
+    db = create_security_group(
+        ec2_seeder,
+        world.vpc_id,
+        "db",
+        [
+            allow_tcp(5432, source_group_id=clients),
+            allow_tcp(8000, to_port=8080, cidr="10.0.0.0/8"),
+        ],
+    )
     branch = ec2_client.create_network_interface(
-        SubnetId=world.subnet_ids[0], Groups=[db, clients])["NetworkInterface"]
+        SubnetId=world.subnet_ids[0], Groups=[db, clients]
+    )["NetworkInterface"]
     groups = security_groups_of_eni(ec2_client, branch["NetworkInterfaceId"])
     assert [g.group_id for g in groups] == [db, clients]
     assert groups[0].group_name == "db"
@@ -59,7 +72,12 @@ def test_security_group_rules_keeps_the_order_asked_for(ec2_seeder):
 
 def test_launch_instances_with_groups(ec2_seeder):
     world = seed_world(ec2_seeder, instance_types=[])
-    extra = launch_instances(ec2_seeder, world.subnet_ids[1], "m5.4xlarge", count=2,
-                             security_group_ids=[world.node_security_group_id])
+    extra = launch_instances(
+        ec2_seeder,
+        world.subnet_ids[1],
+        "m5.4xlarge",
+        count=2,
+        security_group_ids=[world.node_security_group_id],
+    )
     assert len({i.instance_id for i in extra}) == 2
     assert all(i.subnet_id == world.subnet_ids[1] for i in extra)

@@ -23,8 +23,10 @@ def pod(name, labels=None, node=None, namespace="default"):
     spec = {"containers": [{"name": "app", "image": "busybox"}]}
     if node:
         spec["nodeName"] = node
-    return {"metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
-            "spec": spec}
+    return {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+        "spec": spec,
+    }
 
 
 def test_create_fills_uid_resource_version_and_creation_timestamp(core):
@@ -60,9 +62,16 @@ def test_a_patch_that_changes_nothing_keeps_the_version(core):
 
 
 def test_generate_name_makes_a_name(core):
-    event = core.create_namespaced_event("default", {
-        "metadata": {"generateName": "p1."}, "involvedObject": {"kind": "Pod", "name": "p1"},
-        "reason": "SecurityGroupRequested", "message": "m", "type": "Normal"})
+    event = core.create_namespaced_event(
+        "default",
+        {
+            "metadata": {"generateName": "p1."},
+            "involvedObject": {"kind": "Pod", "name": "p1"},
+            "reason": "SecurityGroupRequested",
+            "message": "m",
+            "type": "Normal",
+        },
+    )
     assert event.metadata.name.startswith("p1.") and len(event.metadata.name) == 8
 
 
@@ -90,7 +99,8 @@ def test_strategic_merge_patch_of_a_pod_annotation(core):
     core.create_namespaced_pod("default", pod("p1"))
     core.patch_namespaced_pod("p1", "default", {"metadata": {"annotations": {"x": "1"}}})
     patched = core.patch_namespaced_pod(
-        "p1", "default", {"metadata": {"annotations": {"vpc.amazonaws.com/pod-eni": "[]"}}})
+        "p1", "default", {"metadata": {"annotations": {"vpc.amazonaws.com/pod-eni": "[]"}}}
+    )
     assert patched.metadata.annotations == {"x": "1", "vpc.amazonaws.com/pod-eni": "[]"}
     removed = core.patch_namespaced_pod("p1", "default", {"metadata": {"annotations": {"x": None}}})
     assert removed.metadata.annotations == {"vpc.amazonaws.com/pod-eni": "[]"}
@@ -99,15 +109,20 @@ def test_strategic_merge_patch_of_a_pod_annotation(core):
 def test_json_merge_patch_of_a_pod_annotation(core):
     core.create_namespaced_pod("default", pod("p1"))
     patched = core.patch_namespaced_pod(
-        "p1", "default", {"metadata": {"annotations": {"a": "b"}}},
-        _content_type="application/merge-patch+json")
+        "p1",
+        "default",
+        {"metadata": {"annotations": {"a": "b"}}},
+        _content_type="application/merge-patch+json",
+    )
     assert patched.metadata.annotations == {"a": "b"}
 
 
 def test_json_patch_with_a_failing_test_op_is_422(core):
     created = core.create_namespaced_pod("default", pod("p1"))
-    guarded = [{"op": "test", "path": "/metadata/uid", "value": created.metadata.uid},
-               {"op": "add", "path": "/metadata/annotations", "value": {"a": "b"}}]
+    guarded = [
+        {"op": "test", "path": "/metadata/uid", "value": created.metadata.uid},
+        {"op": "add", "path": "/metadata/annotations", "value": {"a": "b"}},
+    ]
     assert core.patch_namespaced_pod("p1", "default", guarded).metadata.annotations == {"a": "b"}
     guarded[0]["value"] = "another-uid"
     with pytest.raises(ApiException) as excinfo:
@@ -119,8 +134,16 @@ def test_a_patch_with_a_stale_resource_version_is_409(core):
     created = core.create_namespaced_pod("default", pod("p1"))
     core.patch_namespaced_pod("p1", "default", {"metadata": {"labels": {"a": "1"}}})
     with pytest.raises(ApiException) as excinfo:
-        core.patch_namespaced_pod("p1", "default", {"metadata": {
-            "resourceVersion": created.metadata.resource_version, "labels": {"a": "2"}}})
+        core.patch_namespaced_pod(
+            "p1",
+            "default",
+            {
+                "metadata": {
+                    "resourceVersion": created.metadata.resource_version,
+                    "labels": {"a": "2"},
+                }
+            },
+        )
     assert excinfo.value.status == 409
 
 
@@ -137,26 +160,46 @@ def test_replace_with_the_current_version_replaces(core):
     current = core.read_namespaced_pod("p1", "default")
     current.metadata.labels = {"replaced": "yes"}
     assert core.replace_namespaced_pod("p1", "default", current).metadata.labels == {
-        "replaced": "yes"}
+        "replaced": "yes"
+    }
 
 
 def test_patch_node_status_sets_capacity_and_merges_conditions(core):
-    core.create_node({"metadata": {"name": "n1"}, "status": {"conditions": [
-        {"type": "Ready", "status": "True"}, {"type": "MemoryPressure", "status": "False"}]}})
-    node = core.patch_node_status("n1", {"status": {
-        "capacity": {"vpc.amazonaws.com/pod-eni": "9"},
-        "conditions": [{"type": "Ready", "status": "False"}]}})
+    core.create_node(
+        {
+            "metadata": {"name": "n1"},
+            "status": {
+                "conditions": [
+                    {"type": "Ready", "status": "True"},
+                    {"type": "MemoryPressure", "status": "False"},
+                ]
+            },
+        }
+    )
+    node = core.patch_node_status(
+        "n1",
+        {
+            "status": {
+                "capacity": {"vpc.amazonaws.com/pod-eni": "9"},
+                "conditions": [{"type": "Ready", "status": "False"}],
+            }
+        },
+    )
     assert node.status.capacity == {"vpc.amazonaws.com/pod-eni": "9"}
     assert {c.type: c.status for c in node.status.conditions} == {
-        "Ready": "False", "MemoryPressure": "False"}
+        "Ready": "False",
+        "MemoryPressure": "False",
+    }
 
 
 def test_status_subresource_separates_status_from_the_rest(core):
     core.create_node({"metadata": {"name": "n1"}})
-    core.patch_node("n1", {"metadata": {"labels": {"a": "b"}},
-                           "status": {"capacity": {"cpu": "4"}}})
-    core.patch_node_status("n1", {"metadata": {"labels": {"c": "d"}},
-                                  "status": {"allocatable": {"cpu": "3"}}})
+    core.patch_node(
+        "n1", {"metadata": {"labels": {"a": "b"}}, "status": {"capacity": {"cpu": "4"}}}
+    )
+    core.patch_node_status(
+        "n1", {"metadata": {"labels": {"c": "d"}}, "status": {"allocatable": {"cpu": "3"}}}
+    )
     node = core.read_node("n1")
     assert node.metadata.labels == {"a": "b"}
     assert node.status.capacity is None and node.status.allocatable == {"cpu": "3"}
@@ -170,8 +213,9 @@ def test_pod_status_is_written_through_its_subresource(core):
 
 def test_binding_assigns_the_node(core):
     core.create_namespaced_pod("default", pod("p1"))
-    core.create_namespaced_pod_binding("p1", "default", {
-        "metadata": {"name": "p1"}, "target": {"kind": "Node", "name": "n1"}})
+    core.create_namespaced_pod_binding(
+        "p1", "default", {"metadata": {"name": "p1"}, "target": {"kind": "Node", "name": "n1"}}
+    )
     assert core.read_namespaced_pod("p1", "default").spec.node_name == "n1"
 
 
@@ -203,16 +247,31 @@ def test_delete_with_a_wrong_uid_precondition_is_409(core):
 
 def test_security_group_policy_crud(custom):
     group, version, plural = SGP
-    custom.create_namespaced_custom_object(group, version, "default", plural, {
-        "apiVersion": "vpcresources.k8s.aws/v1beta1", "kind": "SecurityGroupPolicy",
-        "metadata": {"name": "db"},
-        "spec": {"podSelector": {"matchLabels": {"role": "db"}},
-                 "securityGroups": {"groupIds": ["sg-1"]}}})
+    custom.create_namespaced_custom_object(
+        group,
+        version,
+        "default",
+        plural,
+        {
+            "apiVersion": "vpcresources.k8s.aws/v1beta1",
+            "kind": "SecurityGroupPolicy",
+            "metadata": {"name": "db"},
+            "spec": {
+                "podSelector": {"matchLabels": {"role": "db"}},
+                "securityGroups": {"groupIds": ["sg-1"]},
+            },
+        },
+    )
     fetched = custom.get_namespaced_custom_object(group, version, "default", plural, "db")
     assert fetched["metadata"]["uid"] and fetched["metadata"]["generation"] == 1
     patched = custom.patch_namespaced_custom_object(
-        group, version, "default", plural, "db", {"spec": {"securityGroups": {
-            "groupIds": ["sg-2", "sg-3"]}}})
+        group,
+        version,
+        "default",
+        plural,
+        "db",
+        {"spec": {"securityGroups": {"groupIds": ["sg-2", "sg-3"]}}},
+    )
     assert patched["spec"]["securityGroups"]["groupIds"] == ["sg-2", "sg-3"]
     assert patched["spec"]["podSelector"] == {"matchLabels": {"role": "db"}}
     assert patched["metadata"]["generation"] == 2
@@ -224,19 +283,30 @@ def test_security_group_policy_crud(custom):
 
 def test_strategic_merge_patch_of_a_custom_resource_is_415(custom):
     group, version, plural = SGP
-    custom.create_namespaced_custom_object(group, version, "default", plural,
-                                           {"metadata": {"name": "db"}, "spec": {}})
+    custom.create_namespaced_custom_object(
+        group, version, "default", plural, {"metadata": {"name": "db"}, "spec": {}}
+    )
     with pytest.raises(ApiException) as excinfo:
         custom.patch_namespaced_custom_object(
-            group, version, "default", plural, "db", {"spec": {"x": 1}},
-            _content_type="application/strategic-merge-patch+json")
+            group,
+            version,
+            "default",
+            plural,
+            "db",
+            {"spec": {"x": 1}},
+            _content_type="application/strategic-merge-patch+json",
+        )
     assert excinfo.value.status == 415
 
 
 def test_cninode_is_cluster_scoped(custom):
     group, version, plural = CNINODE
-    custom.create_cluster_custom_object(group, version, plural, {
-        "metadata": {"name": "n1"}, "spec": {"features": [{"name": "SecurityGroupsForPods"}]}})
+    custom.create_cluster_custom_object(
+        group,
+        version,
+        plural,
+        {"metadata": {"name": "n1"}, "spec": {"features": [{"name": "SecurityGroupsForPods"}]}},
+    )
     node = custom.get_cluster_custom_object(group, version, plural, "n1")
     assert "namespace" not in node["metadata"]
     assert node["spec"]["features"] == [{"name": "SecurityGroupsForPods"}]
@@ -248,8 +318,10 @@ def test_list_honours_label_selectors(core):
     core.create_namespaced_pod("default", pod("c"))
 
     def names(selector):
-        return [p.metadata.name for p in core.list_namespaced_pod(
-            "default", label_selector=selector).items]
+        return [
+            p.metadata.name
+            for p in core.list_namespaced_pod("default", label_selector=selector).items
+        ]
 
     assert names("role=db") == ["a"]
     assert names("role!=db") == ["b", "c"]
@@ -286,10 +358,14 @@ def test_a_bad_label_selector_is_400(core):
 def test_discovery_lists_the_vpc_resources_group(kube_api_client):
     groups = client.ApisApi(kube_api_client).get_api_versions().groups
     assert "vpcresources.k8s.aws" in {g.name for g in groups}
-    resources = client.CustomObjectsApi(kube_api_client).get_api_resources(
-        "vpcresources.k8s.aws", "v1beta1").resources
+    resources = (
+        client.CustomObjectsApi(kube_api_client)
+        .get_api_resources("vpcresources.k8s.aws", "v1beta1")
+        .resources
+    )
     assert [(r.name, r.kind, r.namespaced) for r in resources] == [
-        ("securitygrouppolicies", "SecurityGroupPolicy", True)]
+        ("securitygrouppolicies", "SecurityGroupPolicy", True)
+    ]
 
 
 def test_injected_failure_answers_the_next_matching_requests_without_effect(kube, core):
@@ -314,6 +390,7 @@ def test_a_bad_injected_failure_is_a_400(kube):
     import urllib.error
 
     from standins.kubernetes.server import control_request
+
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         control_request(kube.url, "POST", "failures", {"method": "GET", "pathh": "x"})
     assert excinfo.value.code == 400

@@ -17,8 +17,10 @@ WATCH_SECONDS = 5
 
 
 def pod(name, labels=None, namespace="default"):
-    return {"metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
-            "spec": {"containers": [{"name": "app", "image": "busybox"}]}}
+    return {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+    }
 
 
 class Collector:
@@ -32,8 +34,9 @@ class Collector:
 
     def _run(self, list_call, args, kwargs, count):
         try:
-            for event in self._watch.stream(list_call, *args, timeout_seconds=WATCH_SECONDS,
-                                            **kwargs):
+            for event in self._watch.stream(
+                list_call, *args, timeout_seconds=WATCH_SECONDS, **kwargs
+            ):
                 self.events.append((event["type"], event["object"]))
                 if len(self.events) >= count:
                     self._watch.stop()
@@ -62,7 +65,10 @@ def test_watch_sees_added_modified_deleted(core):
     core.delete_namespaced_pod("p1", "default")
     events = collector.result()
     assert [(kind, obj.metadata.name) for kind, obj in events] == [
-        ("ADDED", "p1"), ("MODIFIED", "p1"), ("DELETED", "p1")]
+        ("ADDED", "p1"),
+        ("MODIFIED", "p1"),
+        ("DELETED", "p1"),
+    ]
     assert events[1][1].metadata.annotations == {"a": "b"}
     versions = [int(obj.metadata.resource_version) for _, obj in events]
     assert versions == sorted(versions) and versions[0] > int(since)
@@ -72,15 +78,18 @@ def test_watch_without_resource_version_starts_with_the_current_objects(core):
     core.create_namespaced_pod("default", pod("p1"))
     core.create_namespaced_pod("default", pod("p2"))
     assert Collector(core.list_namespaced_pod, "default", count=2).summary() == [
-        ("ADDED", "p1"), ("ADDED", "p2")]
+        ("ADDED", "p1"),
+        ("ADDED", "p2"),
+    ]
 
 
 def test_watch_from_a_resource_version_sends_only_later_changes(core):
     core.create_namespaced_pod("default", pod("old"))
     since = core.list_namespaced_pod("default").metadata.resource_version
     core.create_namespaced_pod("default", pod("new"))
-    assert Collector(core.list_namespaced_pod, "default", resource_version=since,
-                     count=1).summary() == [("ADDED", "new")]
+    assert Collector(
+        core.list_namespaced_pod, "default", resource_version=since, count=1
+    ).summary() == [("ADDED", "new")]
 
 
 def test_namespaced_watch_skips_other_namespaces(core):
@@ -103,8 +112,13 @@ def test_cluster_wide_watch_sees_every_namespace(core):
 
 def test_label_selector_turns_label_changes_into_added_and_deleted(core):
     since = core.list_namespaced_pod("default").metadata.resource_version
-    collector = Collector(core.list_namespaced_pod, "default", resource_version=since,
-                          label_selector="role=db", count=3)
+    collector = Collector(
+        core.list_namespaced_pod,
+        "default",
+        resource_version=since,
+        label_selector="role=db",
+        count=3,
+    )
     core.create_namespaced_pod("default", pod("p1"))
     core.patch_namespaced_pod("p1", "default", {"metadata": {"labels": {"role": "db"}}})
     core.patch_namespaced_pod("p1", "default", {"metadata": {"annotations": {"x": "y"}}})
@@ -127,10 +141,15 @@ def test_custom_objects_can_be_watched(kube_api_client):
     args = ("vpcresources.k8s.aws", "v1beta1", "securitygrouppolicies")
     since = custom.list_cluster_custom_object(*args)["metadata"]["resourceVersion"]
     events = []
-    stream = watch.Watch().stream(custom.list_cluster_custom_object, *args,
-                                  resource_version=since, timeout_seconds=WATCH_SECONDS)
-    custom.create_namespaced_custom_object(args[0], args[1], "default", args[2],
-                                           {"metadata": {"name": "db"}, "spec": {}})
+    stream = watch.Watch().stream(
+        custom.list_cluster_custom_object,
+        *args,
+        resource_version=since,
+        timeout_seconds=WATCH_SECONDS,
+    )
+    custom.create_namespaced_custom_object(
+        args[0], args[1], "default", args[2], {"metadata": {"name": "db"}, "spec": {}}
+    )
     for event in stream:
         events.append((event["type"], event["object"]["metadata"]["name"]))
         break
@@ -138,9 +157,12 @@ def test_custom_objects_can_be_watched(kube_api_client):
 
 
 def test_watch_ends_after_timeout_seconds(core):
-    stream = watch.Watch().stream(core.list_namespaced_pod, "default", timeout_seconds=1,
-                                  resource_version=core.list_namespaced_pod(
-                                      "default").metadata.resource_version)
+    stream = watch.Watch().stream(
+        core.list_namespaced_pod,
+        "default",
+        timeout_seconds=1,
+        resource_version=core.list_namespaced_pod("default").metadata.resource_version,
+    )
     assert list(stream) == []
 
 
@@ -152,8 +174,14 @@ def test_too_old_resource_version_is_410_gone():
         for index in range(5):
             core.create_namespaced_pod("default", pod(f"p{index}"))
         with pytest.raises(ApiException) as excinfo:
-            list(watch.Watch().stream(core.list_namespaced_pod, "default",
-                                      resource_version=since, timeout_seconds=WATCH_SECONDS))
+            list(
+                watch.Watch().stream(
+                    core.list_namespaced_pod,
+                    "default",
+                    resource_version=since,
+                    timeout_seconds=WATCH_SECONDS,
+                )
+            )
         assert excinfo.value.status == 410
         api_client.close()
 

@@ -30,8 +30,14 @@ def run():
 
     def start(*args):
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        process = subprocess.Popen([sys.executable, "-m", *args], cwd=REPO, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         started.append(process)
         return process
 
@@ -47,8 +53,17 @@ def run():
 
 def test_ec2_standin_process_serves_boto3_and_its_control_surface(run, tmp_path):
     url_file = tmp_path / "ec2.url"
-    process = run("standins.ec2", "--port", "0", "--throttle", "aws", "--latency-ms", "1",
-                  "--url-file", str(url_file))
+    process = run(
+        "standins.ec2",
+        "--port",
+        "0",
+        "--throttle",
+        "aws",
+        "--latency-ms",
+        "1",
+        "--url-file",
+        str(url_file),
+    )
     url = first_line(process)
     assert url.startswith("http://127.0.0.1:")
     assert url_file.read_text().strip() == url
@@ -65,7 +80,9 @@ def test_kubernetes_standin_process_serves_the_official_client(run, tmp_path):
     assert url.startswith("http://127.0.0.1:")
     api_client = config.new_client_from_config(str(kubeconfig))
     core = client.CoreV1Api(api_client)
-    core.create_namespaced_pod("default", {"metadata": {"name": "p1"}, "spec": {
-        "containers": [{"name": "app", "image": "busybox"}]}})
+    core.create_namespaced_pod(
+        "default",
+        {"metadata": {"name": "p1"}, "spec": {"containers": [{"name": "app", "image": "busybox"}]}},
+    )
     assert [p.metadata.name for p in core.list_namespaced_pod("default").items] == ["p1"]
     api_client.close()
