@@ -80,7 +80,11 @@ def ensure_branch(ec2: EC2Port, cluster: Cluster, node: Node, trunk: TrunkENI,
         branch.eni_id, branch.mac = created.eni_id, created.mac
         branch.private_ip = created.private_ip or None
         branch.ipv6_address = created.ipv6_address or None
-        branch.save(update_fields=["eni_id", "mac", "private_ip", "ipv6_address", "updated"])
+        # A progress checkpoint, not a change of state: written without an audit record (the
+        # transition to ``attached`` below records the whole row, ENI id included).
+        BranchENI.objects.filter(pk=branch.pk).update(
+            eni_id=branch.eni_id, mac=branch.mac, private_ip=branch.private_ip,
+            ipv6_address=branch.ipv6_address)
         ec2.grant_instance_attach(branch.eni_id, node.account_id)
     if not branch.association_id:
         existing = ec2.association_of(branch.eni_id) if reservation.resumed else ""

@@ -181,13 +181,15 @@ def _attach_locked(cluster, port, node, trunk, facts) -> PodOutcome:
 def _record(cluster, facts, branch: BranchENI, value: str) -> None:
     now = timezone.now()
     with transaction.atomic():
-        Pod.objects.update_or_create(
-            cluster=cluster, uid=facts.uid,
-            defaults={"namespace": facts.namespace, "name": facts.name,
-                      "node_name": facts.node_name, "phase": facts.phase,
-                      "service_account_name": facts.service_account_name,
-                      "labels": facts.labels, "requests_pod_eni": True,
-                      "pod_eni_annotation": json.loads(value)})
+        # The Pod row mirrors the cluster (the watcher writes it); only the annotation is ours.
+        mirrored = Pod.objects.filter(cluster=cluster, uid=facts.uid).update(
+            pod_eni_annotation=json.loads(value))
+        if not mirrored:
+            Pod.objects.create(
+                cluster=cluster, uid=facts.uid, namespace=facts.namespace, name=facts.name,
+                node_name=facts.node_name, phase=facts.phase,
+                service_account_name=facts.service_account_name, labels=facts.labels,
+                requests_pod_eni=True, pod_eni_annotation=json.loads(value))
         Attachment.objects.get_or_create(
             eni_id=branch.eni_id, until=None,
             defaults={"cluster": cluster, "branch": branch, "node_name": branch.node_name,

@@ -17,6 +17,7 @@ import random
 import time
 
 from celery import shared_task
+from celery.signals import worker_init
 
 from apps.controller.node_reconcile import reconcile_node
 from apps.controller.pod_attach import attach_pod
@@ -29,6 +30,14 @@ EC2_RETRIES = 10
 ERROR_RETRIES = 5
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+
+
+@worker_init.connect
+def _preload_clients(**_) -> None:
+    """In the worker's parent, before the pool forks: children inherit loaded models."""
+    from apps.controller.ports.ec2 import preload_service_model
+
+    preload_service_model()
 
 
 def backoff(retries: int) -> float:

@@ -94,25 +94,21 @@ def plan_sweep(available: Iterable[AvailableENI], previous_candidates: Iterable[
     ``tracked``: ENI ids of live branch rows (any state but deleted); their release path
     (cooldown, retries, the leaked-row retry) deletes them, not the two-strike rule.
     """
-    tracked_ids = set(tracked)
+    available = list(available)
+    protected = {e.eni_id for e in available if e.associated} | (
+        {e.eni_id for e in available} & set(tracked))
+    candidates = sorted({e.eni_id for e in available} - protected)
     previous = set(previous_candidates)
-    candidates, protected = [], []
-    for eni in available:
-        if eni.associated or eni.eni_id in tracked_ids:
-            protected.append(eni.eni_id)
-        else:
-            candidates.append(eni.eni_id)
-    candidates = sorted(set(candidates))
     return SweepPlan(tuple(candidates), tuple(e for e in candidates if e in previous),
-                     tuple(sorted(set(protected))))
+                     tuple(sorted(protected)))
 
 
 def plan_node_termination(available: Iterable[AvailableENI],
                           tracked: Iterable[str]) -> tuple[str, ...]:
     """ENIs of a terminated node to delete at once (no two-strike wait)."""
-    tracked_ids = set(tracked)
-    return tuple(sorted({e.eni_id for e in available
-                         if not e.associated and e.eni_id not in tracked_ids}))
+    available = list(available)
+    spared = {e.eni_id for e in available if e.associated} | set(tracked)
+    return tuple(sorted({e.eni_id for e in available} - spared))
 
 
 def sweep_due(last_started: dt.datetime | None, now: dt.datetime, interval_seconds: float) -> bool:

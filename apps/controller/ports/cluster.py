@@ -45,7 +45,11 @@ class WatchExpired(Exception):
 
 
 def _json(response: Any) -> Any:
-    return json.loads(response.data)
+    """The body as JSON; the connection goes back to the pool (keep-alive)."""
+    try:
+        return json.loads(response.data)
+    finally:
+        response.release_conn()
 
 
 def api_client_for(cluster: Any) -> kubernetes.client.ApiClient:
@@ -143,7 +147,7 @@ class ClusterPort:
             "source": {"component": EVENT_SOURCE}, "reportingComponent": EVENT_SOURCE,
             "firstTimestamp": now, "lastTimestamp": now, "count": 1,
         }
-        self.core.create_namespaced_event(namespace, body, _preload_content=False)
+        _json(self.core.create_namespaced_event(namespace, body, _preload_content=False))
 
     def events_for(self, namespace: str, name: str) -> list[dict]:
         items = _json(self.core.list_namespaced_event(namespace, _preload_content=False))["items"]

@@ -98,6 +98,15 @@ def _count_attempt(**kwargs: Any) -> None:
 
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
+# One botocore session per process: its loader caches the (large) EC2 service model, so a
+# prefork worker that calls :func:`preload_service_model` before forking shares it.
+_session = boto3.session.Session()
+
+
+def preload_service_model(region: str = "us-west-2") -> None:
+    """Load and cache what client creation needs, without any network call."""
+    _session.client("ec2", region_name=region, endpoint_url="http://127.0.0.1:9",
+                    aws_access_key_id="preload", aws_secret_access_key="preload")
 
 
 def ec2_client(region: str, endpoint_url: str | None = None) -> Any:
@@ -111,7 +120,7 @@ def ec2_client(region: str, endpoint_url: str | None = None) -> Any:
                      "max_attempts": int(os.environ.get("SGPADMIN_EC2_MAX_ATTEMPTS", "3"))},
             connect_timeout=10, read_timeout=30, max_pool_connections=50,
         )
-        client = boto3.session.Session().client(
+        client = _session.client(
             "ec2", region_name=region, endpoint_url=endpoint_url or None, config=config)
         credentials = client._request_signer._credentials
         access_key = getattr(credentials, "access_key", "") if credentials else ""
