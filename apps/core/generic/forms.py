@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.db import transaction
 
 
 class EditConflict(Exception):
@@ -56,8 +55,3 @@ class VersionedFormMixin(forms.Form):
         if current is None or expected != current:
             raise EditConflict(instance, expected, current or 0)
         instance.version = current
-
-    def save_versioned(self, save):
-        with transaction.atomic():
-            self.check_version(self.instance)
-            return save()
