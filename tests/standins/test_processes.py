@@ -11,6 +11,8 @@ from kubernetes import client, config
 
 from standins.ec2 import EC2StandinControl, ec2_client
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 START_SECONDS = 30
 
