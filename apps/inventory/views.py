@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views import View
 
+from apps.controller.models import GCRun
 from apps.core.generic import ObjectDetailView, ObjectListView, PageMixin
 from apps.core.generic.charts import Series, step_chart
 from apps.policies.explain import explain_pod
@@ -103,6 +104,7 @@ class ClusterUsageView(PageMixin, View):
         hours = chart_hours(request)
         waiting = waiting_pods().restrict(request.user, "view").filter(cluster=cluster)
         table = NodeTable(nodes, request=request, exclude=("cluster",))
+        runs = GCRun.objects.restrict(request.user, "view").filter(cluster=cluster)[:10]
         return self.render(
             {
                 "cluster": cluster,
@@ -113,6 +115,7 @@ class ClusterUsageView(PageMixin, View):
                 "chart": usage_chart(cluster, usage.capacity, hours),
                 "waiting": waiting.order_by("namespace", "name")[:100],
                 "title": f"Cluster {cluster.name}",
+                "gc_runs": runs,
             }
         )
 

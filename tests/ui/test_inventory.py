@@ -167,3 +167,18 @@ def test_pod_list_filters_pods_holding_a_branch(world, viewer):
     assert ">web-1<" in holding and ">db-1<" not in holding and ">web-2<" not in holding
     without = viewer.get(reverse("inventory:pod_list") + "?holds_branch=false").content.decode()
     assert ">web-1<" not in without and ">db-1<" in without
+
+
+def test_cluster_page_lists_recent_gc_runs(world, viewer):
+    from django.utils import timezone
+
+    from apps.controller.models import GCRun
+
+    GCRun.objects.create(
+        kind="sweep", cluster=world.alpha, started=timezone.now(), found=3, deleted=2, error=""
+    )
+    GCRun.objects.create(kind="sweep", cluster=world.beta, started=timezone.now(), found=9)
+    body = viewer.get(reverse("inventory:cluster_usage", args=[world.alpha.pk])).content.decode()
+    section = body[body.index('id="gc-runs"') :]
+    assert "Cluster sweep of available ENIs" in section
+    assert "<td>3</td><td>2</td>" in section and "<td>9</td>" not in section

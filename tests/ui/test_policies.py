@@ -419,3 +419,10 @@ def test_preview_never_shows_pods_of_namespaces_outside_the_users_view(world):
     )
     body = response.content.decode()
     assert "secret-pod" not in body and 'id="out-of-scope"' in body
+
+
+def test_detail_says_whether_the_cluster_has_the_saved_version(world, viewer):
+    url = reverse("policies:policy_detail", args=[world.web_policy.pk])
+    assert "not yet written to the cluster" in viewer.get(url).content.decode()
+    Policy.objects.filter(pk=world.web_policy.pk).update(cluster_synced_version=1)
+    assert ">in the cluster<" in viewer.get(url).content.decode()
