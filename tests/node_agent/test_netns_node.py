@@ -433,3 +433,20 @@ def test_uninstall_command_undoes_setup_host(lab, kube, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert node_state(lab) == before
+
+
+def test_late_del_of_a_force_deleted_pod_on_another_vlan_removes_only_its_leftovers(
+    lab, kube, node_factory
+):
+    pods = Pods(lab, kube, node_factory("strict"))
+    old = pods.add("db0-old", 5, "10.0.1.30", name="db-0")
+    drop_netns(old["netns"])
+    kube.delete_pod(pods.namespace, "db-0")
+    new = pods.add("db0-new", 6, "10.0.1.31", name="db-0")
+    assert "vlan.eth.5" in node_state(lab)["links"]  # the old branch link leaked until the DEL
+    assert pods.delete(old, netns="") == (0, None)
+    state = node_state(lab)
+    assert "vlan.eth.5" not in state["links"] and "vlan.eth.6" in state["links"]
+    assert not any("lookup 105" in rule for rule in state["rules"])
+    assert sum("lookup 106" in rule for rule in state["rules"]) == 2
+    assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.31"
