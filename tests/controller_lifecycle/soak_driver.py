@@ -32,6 +32,18 @@ def _send(task, *args, lost: Counter) -> bool:
     return False
 
 
+def gc_summary(cluster) -> dict:
+    """Per GC run kind: runs, ENIs found, ENIs deleted, runs with an error."""
+    from django.db.models import Count, Q, Sum
+
+    from apps.controller.models import GCRun
+
+    rows = GCRun.objects.filter(cluster=cluster).values("kind").annotate(
+        runs=Count("id"), found=Sum("found"), deleted=Sum("deleted"),
+        errors=Count("id", filter=~Q(error="")))
+    return {r["kind"]: {k: r[k] for k in ("runs", "found", "deleted", "errors")} for r in rows}
+
+
 class Workload:
     """Pods coming and going: created, annotated, then deleted (some early, some finished)."""
 
@@ -251,6 +263,7 @@ class Scenario:
             "sends_lost": dict(self.lost), "chaos_seconds": round(chaos_seconds, 1),
             "total_seconds": round(time.monotonic() - self.started, 1),
             "ec2_injected": self.stack.ec2.control.counters().get("injected", {}),
+            "gc_runs": gc_summary(self.world.cluster),
         })
         report["ok"] = report["ok"] and load.completed >= self.args.cycles
         return report
