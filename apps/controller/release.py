@@ -143,9 +143,7 @@ def attempt_delete(ec2: EC2Port, branch: BranchENI, policy: ReleasePolicy,
     try:
         delete_in_ec2(ec2, branch)
     except Exception as exc:
-        if leaked_stays and branch.state == BranchENIState.LEAKED:
-            branch.state = BranchENIState.LEAKED
-        else:
+        if not (leaked_stays and branch.state == BranchENIState.LEAKED):
             branch.state = release_plan.state_after_failure(branch.delete_attempts, policy)
         branch.delete_attempts += 1
         branch.last_error = f"{error_code(exc)}: {exc}"[:500]
