@@ -119,3 +119,17 @@ def test_expiry_in_the_future_is_kept(session_client):
     response = session_client.post(TOKENS, {"expires": expires.isoformat()}, format="json")
     assert response.status_code == 201
     assert APIToken.objects.get().expires == expires
+
+
+def test_token_list_runs_constant_number_of_queries(owner, session_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    APIToken.issue(owner)
+    with CaptureQueriesContext(connection) as one:
+        session_client.get(TOKENS)
+    for _ in range(5):
+        APIToken.issue(owner)
+    with CaptureQueriesContext(connection) as many:
+        assert len(session_client.get(TOKENS).json()["results"]) == 6
+    assert len(many) == len(one)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.audit.models import ChangeRecord
 from apps.core.testing.api import ReadOnlyEndpointTests, ReadWriteAPITests
+from apps.core.testing.clients import client_with_role
 from tests.factories import (
     AttachmentFactory,
     BranchENIFactory,
+    ClusterFactory,
     NodeFactory,
     PodFactory,
     PolicyFactory,
@@ -51,12 +57,6 @@ class TestClusterAPI(ReadWriteAPITests):
 
     def test_list_runs_constant_number_of_queries(self, alpha):
         """Clusters are the scope itself: grow the list with a global viewer instead."""
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        from apps.core.testing.clients import client_with_role
-        from tests.factories import ClusterFactory
-
         client = client_with_role("viewer")
         client.get(self.list_url())
         with CaptureQueriesContext(connection) as one:
@@ -121,7 +121,5 @@ class TestChangeRecordAPI(ReadOnlyEndpointTests):
     basename = "change"
 
     def make_object(self, cluster):
-        from apps.audit.models import ChangeRecord
-
         policy = PolicyFactory(cluster=cluster)
         return ChangeRecord.objects.filter(object_id=str(policy.pk), cluster=cluster.name).latest("id")
