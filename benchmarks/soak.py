@@ -202,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tests.controller_lifecycle.soak_driver import run_soak
 
+    def stop(signum, _frame):  # SIGTERM: unwind, so the finally blocks stop every child
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
     report = run_soak(args)
     text = json.dumps(report, indent=2, sort_keys=True)
     print(text)

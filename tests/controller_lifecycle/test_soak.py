@@ -30,12 +30,22 @@ def test_soak_settles_with_nothing_leaked_or_doubled(tmp_path):
     database = PG_URL.rsplit("/", 1)[0] + "/sgpadmin_soak_test"
     report_file = tmp_path / "soak.json"
     env = {**os.environ, "SGPADMIN_MODE": "test"}
-    completed = subprocess.run(
+    soak = subprocess.Popen(
         [sys.executable, str(ROOT / "benchmarks" / "soak.py"), f"--cycles={cycles}",
          f"--database-url={database}", "--timeout=240", "--settle-timeout=90",
          "--kill-every=12", f"--log-dir={tmp_path / 'logs'}", f"--json={report_file}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
-    assert report_file.exists(), completed.stderr[-3000:]
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _out, err = soak.communicate(timeout=420)
+    finally:
+        if soak.poll() is None:  # SIGTERM lets it stop its workers and redis-server
+            soak.terminate()
+            try:
+                soak.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                soak.kill()
+                soak.communicate()
+    assert report_file.exists(), err[-3000:]
     report = json.loads(report_file.read_text())
     print(json.dumps(report, indent=2, sort_keys=True))
     assert report["cycles_completed"] >= cycles
@@ -47,4 +57,4 @@ def test_soak_settles_with_nothing_leaked_or_doubled(tmp_path):
         assert report[figure] == [], (figure, report[figure])
     assert report["leaked_rows"] == 0
     assert report["annotated_pods"] == report["live_pods"] > 0
-    assert report["ok"] and completed.returncode == 0
+    assert report["ok"] and soak.returncode == 0
