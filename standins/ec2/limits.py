@@ -116,6 +116,37 @@ def bucket_parameters(throttle: dict[str, Any], action: str) -> dict[str, float]
     return throttle.get("mutating" if is_mutating(action) else "describe")
 
 
+def check_configuration(changes: dict[str, Any]) -> None:
+    """Refuse what would only fail later, inside a request (the control route answers 400)."""
+    unknown = set(changes) - set(DEFAULT_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
+    for key in ("latency_ms", "latency_jitter_ms"):
+        if key in changes and not isinstance(changes[key], int | float):
+            raise ValueError(f"{key} must be a number of milliseconds")
+    by_action = changes.get("latency_ms_by_action", {})
+    if not isinstance(by_action, dict) or not all(
+        isinstance(v, int | float) for v in by_action.values()
+    ):
+        raise ValueError("latency_ms_by_action must map actions to milliseconds")
+    throttle = changes.get("throttle")
+    if throttle not in (None, "aws"):
+        if not isinstance(throttle, dict) or set(throttle) - {"actions", "mutating", "describe"}:
+            raise ValueError('throttle must be null, "aws" or {"actions", "mutating", "describe"}')
+        buckets = [throttle.get("mutating"), throttle.get("describe")]
+        buckets += list(throttle.get("actions", {}).values())
+        for bucket in filter(None, buckets):
+            if set(bucket) != {"burst", "refill_per_second"}:
+                raise ValueError('a bucket is {"burst": n, "refill_per_second": r}')
+    faults = changes.get("faults", [])
+    if not isinstance(faults, list) or not all(isinstance(f, dict) for f in faults):
+        raise ValueError("faults must be a list of objects")
+    allowed = {"actions", "rate", "count", "code", "status", "when", "message"}
+    for fault in faults:
+        if set(fault) - allowed or fault.get("when", "before") not in ("before", "after"):
+            raise ValueError(f"a fault has the keys {sorted(allowed)}, when before|after")
+
+
 class EC2Limits:
     """The middleware; ``config`` starts from :data:`DEFAULT_CONFIG` updated with the argument."""
 
@@ -139,9 +170,7 @@ class EC2Limits:
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Replace the given top-level keys of the configuration; return the whole of it."""
-        unknown = set(changes) - set(DEFAULT_CONFIG)
-        if unknown:
-            raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
+        check_configuration(changes)
         with self._lock:
             if changes.get("throttle") == "aws":
                 changes = {**changes, "throttle": copy.deepcopy(AWS_THROTTLE)}

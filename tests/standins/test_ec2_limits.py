@@ -191,3 +191,19 @@ def test_configuration_round_trips_over_http(ec2):
     config = ec2.control.config()
     assert config["latency_ms"] == 5
     assert config["throttle"]["mutating"] == {"burst": 50, "refill_per_second": 5}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"latency_ms": "slow"},
+        {"throttle": "gcp"},
+        {"throttle": {"mutating": {"burst": 1}}},
+        {"faults": [{"actions": ["*"], "when": "during"}]},
+        {"faults": {"actions": ["*"]}},
+    ],
+)
+def test_malformed_configuration_is_a_400(ec2, changes):
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        ec2.control.configure(**changes)
+    assert excinfo.value.code == 400
