@@ -91,6 +91,12 @@ class EC2Standin(ThreadedMotoServer):
         host, port = self.get_host_and_port()
         return f"http://{host}:{port}"
 
+    def environment(self) -> dict[str, str]:
+        """Environment for another process (a Celery worker, the demo) whose plain
+        ``boto3.client("ec2")`` should reach this stand-in: botocore reads
+        ``AWS_ENDPOINT_URL_EC2``; credentials are dummies and IMDS is off."""
+        return {**SAFE_AWS_ENVIRONMENT, "AWS_ENDPOINT_URL_EC2": self.endpoint_url}
+
     @property
     def control(self) -> EC2StandinControl:
         return EC2StandinControl(self.endpoint_url)

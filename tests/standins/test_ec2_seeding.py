@@ -81,3 +81,14 @@ def test_launch_instances_with_groups(ec2_seeder):
     )
     assert len({i.instance_id for i in extra}) == 2
     assert all(i.subnet_id == world.subnet_ids[1] for i in extra)
+
+
+def test_environment_points_a_plain_boto3_client_at_the_standin(ec2, monkeypatch):
+    import boto3
+
+    for name, value in ec2.environment().items():
+        monkeypatch.setenv(name, value)
+    plain = boto3.client("ec2")
+    assert plain.meta.endpoint_url == ec2.endpoint_url
+    plain.describe_vpcs()
+    assert ec2.control.calls("DescribeVpcs") == 1
