@@ -33,7 +33,7 @@ lint: deps
 migrate: deps
 	SGPADMIN_MODE=demo $(BIN)/python manage.py migrate --no-input
 
-demo: deps
+demo: deps system-packages
 	SGPADMIN_MODE=demo $(BIN)/python -m sgpadmin.demo
 
 # The whole suite on PostgreSQL and Redis, then the database-backed tests again on the

@@ -3,6 +3,7 @@
     python -m worker worker [celery worker options]   # consume tasks
     python -m worker beat [celery beat options]       # send periodic tasks
     python -m worker health [--max-age SECONDS]       # exit 0 if a worker is alive here
+    python -m worker watcher [--cluster NAME ...]     # list + watch the clusters
 
 The broker is Redis when ``REDIS_URL`` is set, otherwise a directory under
 ``SGPADMIN_VAR_DIR`` (kombu's filesystem transport), so the demo needs no server.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sgpadmin.settings")
 
-USAGE = "usage: python -m worker {worker,beat,health} [options]"
+USAGE = "usage: python -m worker {worker,beat,health,watcher} [options]"
 
 
 def _prepare():
@@ -80,7 +81,14 @@ def run_health(args: list[str]) -> int:
     return 0 if ok else 1
 
 
-COMMANDS = {"worker": run_worker, "beat": run_beat, "health": run_health}
+def run_watcher(args: list[str]) -> int:
+    """The cluster watcher (apps.controller.watcher): list + watch, inventory, reconciles."""
+    from apps.controller.watcher import main as watcher_main
+
+    return watcher_main(args)
+
+
+COMMANDS = {"worker": run_worker, "beat": run_beat, "health": run_health, "watcher": run_watcher}
 
 
 def main(argv: list[str]) -> int:

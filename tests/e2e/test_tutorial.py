@@ -22,6 +22,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from sgpadmin.demo import tutorial as t
+from sgpadmin.demo.node_agent import NodeAgent
 from standins.fabric import fabric_from_ec2
 from standins.netlab import Listener, PostgresServer, VpcLab, connect, postgres_binaries, query_from
 
@@ -81,90 +82,6 @@ class Controller:
             else:
                 outcomes.append(attach_pod(self.cluster, work.namespace, work.name, work.uid))
         return outcomes
-
-
-class NodeAgent:
-    """``sgp-node-agent run`` for the lab node, and ``sgp-cni`` called as a runtime does."""
-
-    def __init__(self, lab, node, node_name, kubeconfig, workdir: Path):
-        self.lab, self.node, self.workdir = lab, node, workdir
-        self.socket = str(workdir / "cni.sock")
-        self.env = {
-            **os.environ,
-            "SGP_NODE_NAME": node_name,
-            "SGP_HOST_NETNS": f"/var/run/netns/{node.netns}",
-            "SGP_TRUNK_INTERFACE": "eth1",
-            "SGP_PRIMARY_INTERFACE": "eth0",
-            "POD_SECURITY_GROUP_ENFORCING_MODE": "strict",
-            "DISABLE_TCP_EARLY_DEMUX": "true",
-            "SGP_VPC_CIDRS": t.VPC_CIDR,
-            "SGP_AGENT_SOCKET": self.socket,
-            "SGP_STATE_DIR": str(workdir / "pods"),
-            "SGP_HOST_STATE_FILE": str(workdir / "host.json"),
-            "SGP_ANNOTATION_TIMEOUT": "5",
-            "SGP_REPORT_INTERVAL": "3600",
-            "KUBECONFIG": str(kubeconfig),
-        }
-        self.process = None
-
-    def start(self):
-        self.log = open(self.workdir / "agent.log", "w")
-        self.process = subprocess.Popen(
-            [str(BIN / "sgp-node-agent"), "run"],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 20
-        while not os.path.exists(self.socket):
-            assert self.process.poll() is None, (self.workdir / "agent.log").read_text()
-            assert time.monotonic() < deadline, "the node agent did not start"
-            time.sleep(0.05)
-        return self
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.log.close()
-
-    def cni(self, command, container_id, netns, pod, prev_result=None):
-        config = {
-            "cniVersion": "1.0.0",
-            "name": "sgp",
-            "type": "sgp-cni",
-            "podSGEnforcingMode": "strict",
-            "mtu": 9001,
-            "vethPrefix": "eni",
-            "branchLinkKind": "macvlan",  # this kernel has no 802.1Q (DESIGN §5)
-            "agentSocket": self.socket,
-        }
-        if prev_result is not None:
-            config["prevResult"] = prev_result
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "CNI_COMMAND": command,
-            "CNI_CONTAINERID": container_id,
-            "CNI_NETNS": f"/var/run/netns/{netns}",
-            "CNI_IFNAME": "eth0",
-            "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE={pod['metadata']['namespace']};"
-            f"K8S_POD_NAME={pod['metadata']['name']};K8S_POD_UID={pod['metadata']['uid']}",
-            "CNI_PATH": str(BIN),
-        }
-        done = subprocess.run(
-            ["ip", "netns", "exec", self.node.netns, str(BIN / "sgp-cni")],
-            input=json.dumps(config),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 def node_state(netns: str) -> str:
@@ -282,7 +199,7 @@ def test_the_tutorial_end_to_end(root_lab, stand_ins, tmp_path, django_user_mode
     enforce()
 
     # The node agent plumbs postgres-test as the container runtime asks it to.
-    agent = NodeAgent(lab, node_net, aws.node_name, kubeconfig, tmp_path)
+    agent = NodeAgent(node_net, aws.node_name, kubeconfig, tmp_path)
     agent.start()
     try:
         pod_ns = lab.pod_netns("pt")
