@@ -369,3 +369,24 @@ def test_attaching_at_a_device_index_in_use_is_refused(ec2_client, world, trunk_
             NetworkInterfaceId=another, DeviceIndex=1, InstanceId=world.instances[0].instance_id
         )
     assert error_code(excinfo) == "InvalidParameterValue"
+
+
+def test_concurrent_associations_never_share_a_vlan(ec2, world, trunk_id):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ec2_client = ec2.client()
+    branches = [new_branch(ec2_client, world) for _ in range(8)]
+
+    def associate(branch_id):
+        try:
+            ec2.client().associate_trunk_interface(
+                BranchInterfaceId=branch_id, TrunkInterfaceId=trunk_id, VlanId=42
+            )
+            return "ok"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(associate, branches))
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("InvalidParameterValue") == 7

@@ -394,3 +394,29 @@ def test_a_bad_injected_failure_is_a_400(kube):
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         control_request(kube.url, "POST", "failures", {"method": "GET", "pathh": "x"})
     assert excinfo.value.code == 400
+
+
+def test_concurrent_guarded_patches_let_exactly_one_win(kube):
+    from concurrent.futures import ThreadPoolExecutor
+
+    core = client.CoreV1Api(kube.api_client())
+    version = core.create_namespaced_pod("default", pod("p1")).metadata.resource_version
+
+    def guarded_patch(index):
+        api = client.CoreV1Api(kube.api_client())
+        try:
+            api.patch_namespaced_pod(
+                "p1",
+                "default",
+                {"metadata": {"resourceVersion": version, "labels": {"writer": str(index)}}},
+            )
+            return "ok"
+        except ApiException as exc:
+            return exc.status
+        finally:
+            api.api_client.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(guarded_patch, range(6)))
+    assert outcomes.count("ok") == 1 and outcomes.count(409) == 5
+    core.api_client.close()
