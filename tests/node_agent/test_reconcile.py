@@ -114,3 +114,13 @@ def test_leftovers_are_only_what_no_record_accounts_for():
     assert set(leftovers.delete_rules) == set(stray_rules)
     assert leftovers.delete_routes == (stray_route,)
     assert find_leftovers([live], healthy_snapshot(live)).empty
+
+
+def test_records_superseded_by_a_newer_sandbox_of_the_same_pod_are_stale():
+    from dataclasses import replace
+
+    old = replace(record("old", uid="u-a"), released=("host_veth", "ip", "vlan"))
+    new = record("new", uid="u-a")
+    assert stale_records([old, new], {"u-a"}) == [old]
+    half = replace(record("half", uid="u-a"), released=("vlan",))
+    assert stale_records([half], {"u-a"}) == []

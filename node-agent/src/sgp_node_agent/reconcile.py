@@ -140,10 +140,18 @@ def plan_repair(record: PodRecord, snapshot: HostSnapshot, plan: PodPlan) -> Rep
     return RepairPlan(record.container_id, recreate, tuple(set_up), routes, rules)
 
 
+def superseded(record: PodRecord) -> bool:
+    """A newer sandbox took over this record's VLAN id and IP (its DEL never came)."""
+    return not record.claims_vlan() and not record.claims_ip()
+
+
 def stale_records(records: list[PodRecord], live_pod_uids: set[str]) -> list[PodRecord]:
-    """Records whose pod no longer exists on this node (by UID; by name when no UID was given)."""
+    """Records whose pod no longer exists on this node (by UID; by name when no UID was given),
+    and records a newer sandbox has superseded."""
     return [
-        r for r in records if (r.pod_uid or f"{r.pod_namespace}/{r.pod_name}") not in live_pod_uids
+        r
+        for r in records
+        if superseded(r) or (r.pod_uid or f"{r.pod_namespace}/{r.pod_name}") not in live_pod_uids
     ]
 
 

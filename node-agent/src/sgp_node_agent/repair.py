@@ -67,7 +67,8 @@ def repair_pass(
             store.remove(record.container_id)
             records = others
             result.removed.append(
-                f"pod {record.pod_namespace}/{record.pod_name} (vlan {record.vlan_id}) no longer exists"
+                f"pod {record.pod_namespace}/{record.pod_name} (vlan {record.vlan_id}, container "
+                f"{record.container_id}): pod gone or sandbox superseded"
             )
     leftovers = find_leftovers(records, snapshot_host(executor))
     if not leftovers.empty:
