@@ -1,6 +1,7 @@
 """Run the EC2 stand-in as its own process.
 
-    python -m standins.ec2 --port 0 --throttle aws --latency-ms 150 --url-file /tmp/ec2.url
+    python -m standins.ec2 --port 0 --throttle aws --latency-ms 150 --url-file /tmp/ec2.url \
+        --state-file var/ec2-state.pickle
 
 Prints the endpoint URL on the first line of stdout (and writes it to ``--url-file``), then
 serves until interrupted. Run-time changes go through ``/_standin/config`` (see limits.py).
@@ -16,6 +17,7 @@ import threading
 from pathlib import Path
 
 from standins.ec2.server import EC2Standin
+from standins.ec2.state import load_state, save_state
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +46,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="behave like an account that is not allow-listed for trunking",
     )
     parser.add_argument("--url-file", type=Path, help="also write the endpoint URL here")
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="load EC2 state from here at start (if present), save it at exit",
+    )
+    parser.add_argument(
+        "--save-every", type=float, default=0, help="with --state-file, also save every N seconds"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -60,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         trunking_enabled=not args.no_trunking,
     )
+    if args.state_file and args.state_file.exists():
+        load_state(args.state_file)
     standin.start()
     if args.url_file:
         args.url_file.write_text(standin.endpoint_url + "\n")
@@ -67,8 +79,12 @@ def main(argv: list[str] | None = None) -> None:
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
-    stopped.wait()
+    while not stopped.wait(args.save_every or None):
+        if args.state_file:
+            save_state(args.state_file)
     standin.stop()
+    if args.state_file:
+        save_state(args.state_file)
     sys.exit(0)
 
 

@@ -88,3 +88,16 @@ def test_kubernetes_standin_process_serves_the_official_client(run, tmp_path):
     )
     assert [p.metadata.name for p in core.list_namespaced_pod("default").items] == ["p1"]
     api_client.close()
+
+
+def test_ec2_standin_process_keeps_its_state_across_restarts(run, tmp_path):
+    state_file = tmp_path / "ec2-state.pickle"
+    first = run("standins.ec2", "--port", "0", "--state-file", str(state_file))
+    vpc_id = ec2_client(first_line(first)).create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    first.terminate()
+    assert first.wait(20) == 0
+    assert state_file.exists()
+
+    second = run("standins.ec2", "--port", "0", "--state-file", str(state_file))
+    vpcs = ec2_client(first_line(second)).describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    assert [v["CidrBlock"] for v in vpcs] == ["10.42.0.0/16"]
