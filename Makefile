@@ -49,7 +49,11 @@ test-embedded: deps
 	  $(BIN)/pytest -m "not postgres and not redis and not netns and not browser and not slow" \
 	  $(PYTEST_ARGS)
 
+# Benchmarks (not tests): each writes its figures and command to docs/benchmarks/.
 bench: bench-controller bench-webhook bench-node
+
+bench-webhook: deps
+	$(BIN)/python benchmarks/bench_webhook.py --write docs/benchmarks/webhook.md
 
 clean:
 	rm -rf var .pytest_cache
