@@ -124,3 +124,11 @@ def test_records_superseded_by_a_newer_sandbox_of_the_same_pod_are_stale():
     assert stale_records([old, new], {"u-a"}) == [old]
     half = replace(record("half", uid="u-a"), released=("vlan",))
     assert stale_records([half], {"u-a"}) == []
+
+
+def test_a_record_newer_than_the_pod_listing_is_not_judged_by_it():
+    from dataclasses import replace
+
+    fresh = replace(record("fresh", uid="u-new"), created_at=200.0)
+    old = replace(record("old", uid="u-gone", vlan_id=8, name="blue"), created_at=50.0)
+    assert stale_records([fresh, old], set(), listed_at=100.0) == [old]

@@ -14,6 +14,7 @@ import signal
 import socketserver
 import sys
 import threading
+import time
 
 from . import errors
 from .executor import Executor, NetlinkThread
@@ -108,13 +109,16 @@ class Agent:
 
     def repair_and_report(self) -> dict:
         live, api_error = None, ""
+        listed_at = time.time()
         if self.pods is not None and self.settings.node_name:
             try:
                 live = self.pods.pods_on_node(self.settings.node_name)
             except Exception as exc:
                 api_error = f"listing pods failed: {exc}"
         call = self.netlink.call
-        result = call(repair_pass, self.executor, self.store, live, self.service.last_errors)
+        result = call(
+            repair_pass, self.executor, self.store, live, listed_at, self.service.last_errors
+        )
         result.api_error = api_error
         report = build_report(
             self.settings.node_name,

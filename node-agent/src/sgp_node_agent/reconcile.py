@@ -145,13 +145,20 @@ def superseded(record: PodRecord) -> bool:
     return not record.claims_vlan() and not record.claims_ip()
 
 
-def stale_records(records: list[PodRecord], live_pod_uids: set[str]) -> list[PodRecord]:
+def stale_records(
+    records: list[PodRecord], live_pod_uids: set[str], listed_at: float | None = None
+) -> list[PodRecord]:
     """Records whose pod no longer exists on this node (by UID; by name when no UID was given),
-    and records a newer sandbox has superseded."""
+    and records a newer sandbox has superseded. A record written after the pod list was taken
+    (``listed_at``) is never judged by that list: its pod may simply be too new for it."""
     return [
         r
         for r in records
-        if superseded(r) or (r.pod_uid or f"{r.pod_namespace}/{r.pod_name}") not in live_pod_uids
+        if superseded(r)
+        or (
+            (listed_at is None or r.created_at < listed_at)
+            and (r.pod_uid or f"{r.pod_namespace}/{r.pod_name}") not in live_pod_uids
+        )
     ]
 
 

@@ -46,14 +46,16 @@ def repair_pass(
     executor: Executor,
     store: RecordStore,
     live_pods: list[dict] | None,
+    listed_at: float | None = None,
     last_errors: dict[str, str] | None = None,
 ) -> PassResult:
-    """``live_pods`` None means the API could not be asked: then no record is dropped.
+    """``live_pods`` None means the API could not be asked: then no record is dropped;
+    ``listed_at`` (time.time() before listing) protects pods plumbed after the listing.
     Run it on the netlink thread."""
     result = PassResult(errors=dict(last_errors or {}))
     records = store.all()
     if live_pods is not None:
-        for record in stale_records(records, live_pod_keys(live_pods)):
+        for record in stale_records(records, live_pod_keys(live_pods), listed_at):
             target = record.target()
             others = [r for r in records if r.container_id != record.container_id]
             plan = plan_teardown(
