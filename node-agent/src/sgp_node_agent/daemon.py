@@ -161,6 +161,8 @@ def _pod_source(node_name: str = ""):
 
 
 def run(settings: AgentSettings) -> int:
+    if not settings.node_name:
+        log.warning("SGP_NODE_NAME is not set: no pod cache, no leftover removal, no report")
     agent = Agent(settings, _pod_source(settings.node_name))
     agent.install_host()
     agent.serve()
