@@ -450,3 +450,30 @@ def test_late_del_of_a_force_deleted_pod_on_another_vlan_removes_only_its_leftov
     assert not any("lookup 105" in rule for rule in state["rules"])
     assert sum("lookup 106" in rule for rule in state["rules"]) == 2
     assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.31"
+
+
+def test_mtu_neighbour_and_ipv6_sysctls_are_applied(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("strict"))
+    mac = "02:00:00:00:05:14"
+    uid = str(uuid.uuid4())
+    kube.create_pod(pods.namespace, "mtu", lab.node, annotation(5, mac, "10.0.1.20"), uid=uid)
+    lab.register_branch(mac, "10.0.1.20")
+    netns = lab.pod_netns("mtu")
+    code, result = pods.node.cni("ADD", "c-mtu", netns, (pods.namespace, "mtu", uid), mtu=1500)
+    assert code == 0, result
+    host_veth = result["interfaces"][0]["name"]
+    pod_ns = netns.rsplit("/", 1)[1]
+    assert " mtu 1500 " in sh("ip", "-n", pod_ns, "link", "show", "eth0")
+    assert f"169.254.1.1 dev eth0 lladdr {result['interfaces'][0]['mac']} PERMANENT" in sh(
+        "ip", "-n", pod_ns, "neigh", "show"
+    )
+    assert "default via 169.254.1.1 dev eth0" in sh("ip", "-n", pod_ns, "route")
+    for link in ("vlan.eth.5", host_veth):
+        values = [
+            sh(
+                "ip", "netns", "exec", lab.node, "cat", f"/proc/sys/net/ipv6/conf/{link}/{name}"
+            ).strip()
+            for name in ("accept_ra", "accept_redirects", "forwarding")
+        ]
+        assert values == ["0", "1", "0"]
+    assert f"link/ether {mac}" in sh("ip", "-n", lab.node, "link", "show", "vlan.eth.5")
