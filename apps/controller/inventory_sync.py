@@ -34,6 +34,13 @@ class PodWork:
     uid: str
 
 
+@dataclass(frozen=True)
+class PodRelease:
+    """The pod is gone or finished: its branches start their cooldown."""
+
+    uid: str
+
+
 def _update(row, values: dict) -> bool:
     dirty = [k for k, v in values.items() if getattr(row, k) != v]
     for key in dirty:
@@ -87,7 +94,7 @@ def apply_pod(cluster: Cluster, event: str, obj: dict) -> list:
     if event == "DELETED":
         if row is not None and row.deleted_at is None:
             _update(row, {"deleted_at": timezone.now()})
-        return [PodWork(facts.namespace, facts.name, facts.uid)] if facts.requested_enis else []
+        return [PodRelease(facts.uid)] if facts.requested_enis else []
     annotation = (obj["metadata"].get("annotations") or {}).get(POD_ENI)
     values = {
         "namespace": facts.namespace, "name": facts.name, "node_name": facts.node_name,
@@ -101,7 +108,9 @@ def apply_pod(cluster: Cluster, event: str, obj: dict) -> list:
     _update(row, values)
     if facts.requested_enis <= 0 or not facts.node_name:
         return []
-    if facts.deleting or facts.phase in TERMINAL_PHASES or annotation is None:
+    if facts.deleting or facts.phase in TERMINAL_PHASES:
+        return [PodRelease(facts.uid)]
+    if annotation is None:
         return [PodWork(facts.namespace, facts.name, facts.uid)]
     return []
 

@@ -21,7 +21,6 @@ from apps.controller.branch_lifecycle import (
     discard_branch,
     ensure_branch,
     reserve_vlan,
-    start_cooldown,
 )
 from apps.controller.cluster_objects import pod_facts
 from apps.controller.core.annotation import render_annotation
@@ -61,6 +60,7 @@ class PodOutcome:
     result: str  # attached, ignored, requeue, release, busy, gone
     detail: str = ""
     requeue_after: float | None = None
+    release_uid: str = ""  # a pod UID whose branches the release worker must cool down
 
 
 def _node_status(cluster: Cluster, node_name: str):
@@ -114,9 +114,7 @@ def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> Po
         port = ClusterPort(cluster)
         live = port.get_pod(namespace, name)
         if live is None or (uid and live["metadata"].get("uid") != uid):
-            if uid:
-                start_cooldown(cluster, uid)
-            return PodOutcome("gone", "pod deleted or re-created")
+            return PodOutcome("gone", "pod deleted or re-created", release_uid=uid)
         facts = pod_facts(live)
         node, trunk, status = _node_status(cluster, facts.node_name)
         decision = triage_pod(facts, status)
@@ -125,8 +123,7 @@ def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> Po
         if isinstance(decision, Requeue):
             return PodOutcome("requeue", decision.reason, decision.after_seconds)
         if isinstance(decision, Release):
-            start_cooldown(cluster, facts.uid)
-            return PodOutcome("release", decision.reason)
+            return PodOutcome("release", decision.reason, release_uid=facts.uid)
         with pod_lock(cluster.pk, facts.uid) as owned:
             if not owned:
                 return PodOutcome("busy", "another worker is attaching this pod", 1.0)

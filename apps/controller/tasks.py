@@ -91,7 +91,16 @@ def attach_pod_task(self, cluster_id: int, namespace: str, name: str, uid: str =
     if outcome.requeue_after is not None:
         attach_pod_task.apply_async((cluster_id, namespace, name, uid),
                                     countdown=outcome.requeue_after, **same_queue(self))
+    if outcome.release_uid:
+        request_release(cluster_id, outcome.release_uid, **same_queue(self))
     return f"{outcome.result}: {outcome.detail}"
+
+
+def request_release(cluster_id: int, pod_uid: str, **options) -> None:
+    """Hand a gone or finished pod to the release worker (``controller.release_pod``)."""
+    from sgpadmin.celery import app
+
+    app.send_task("controller.release_pod", (cluster_id, pod_uid), **options)
 
 
 def enqueue_pods_of_node(cluster: Cluster, node_name: str, **options) -> int:

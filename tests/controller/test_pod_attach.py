@@ -5,8 +5,10 @@ import json
 import pytest
 
 from apps.controller.core.constants import BRANCH_DESCRIPTION, POD_ENI
+from apps.controller.inventory_sync import PodRelease, apply_pod
 from apps.controller.node_reconcile import reconcile_node
 from apps.controller.pod_attach import attach_pod
+from apps.controller.release import release_pod
 from apps.inventory.models import Attachment, BranchENI, BranchENIState, Node, ServiceAccount
 from apps.policies.models import Policy
 
@@ -211,3 +213,35 @@ def test_annotation_refused_for_a_changed_uid_discards_the_branch(ready, monkeyp
     assert branch_enis(world) == [] and associations(world) == []
     assert world.events("p1")[-1][:2] == ("Warning", "BranchENIAnnotationFailed")
     assert BranchENI.objects.get().state == BranchENIState.DELETED
+
+
+def test_deleted_pod_starts_the_cooldown_and_closes_its_attachment(ready):
+    world = ready
+    uid = world.add_pod("p1", 0)["metadata"]["uid"]
+    attach_pod(world.cluster, "default", "p1")
+    obj = world.pod("p1")
+    world.core.delete_namespaced_pod("p1", "default")
+    assert apply_pod(world.cluster, "DELETED", obj) == [PodRelease(uid)]  # the watcher's part
+    assert attach_pod(world.cluster, "default", "p1", uid=uid).release_uid == uid
+    assert release_pod(world.cluster, uid) == 1  # the release worker's part (issue 4)
+    branch = BranchENI.objects.get(pod_uid=uid)
+    assert branch.state == BranchENIState.COOLING and branch.cooling_since is not None
+    assert Attachment.objects.get(pod_uid=uid).until is not None
+    assert len(branch_enis(world)) == 1  # deletion waits for the cooldown (release worker)
+
+
+def test_completed_pod_is_released_not_attached(ready):
+    world = ready
+    uid = world.add_pod("job", 0)["metadata"]["uid"]
+    attach_pod(world.cluster, "default", "job")
+    world.core.patch_namespaced_pod_status("job", "default", {"status": {"phase": "Succeeded"}})
+    assert attach_pod(world.cluster, "default", "job", uid=uid).result == "ignored"  # annotated
+    from apps.inventory.models import Pod
+
+    Pod.objects.filter(uid=uid).update(pod_eni_annotation=None)  # as if the cache were cold
+    world.core.patch_namespaced_pod("job", "default", {"metadata": {"annotations": {
+        POD_ENI: None}}})
+    outcome = attach_pod(world.cluster, "default", "job", uid=uid)
+    assert (outcome.result, outcome.release_uid) == ("release", uid)
+    assert BranchENI.objects.get(pod_uid=uid).state == BranchENIState.ATTACHED  # not here
+    assert annotation(world, "job") is None and len(branch_enis(world)) == 1

@@ -148,7 +148,7 @@ def test_connection_loss_relists_and_applies_what_changed_meanwhile(transactiona
         second = KubeStandin(port=port).start()  # a fresh API server: "old" is gone
         CoreV1Api(api_client(second.url)).create_namespaced_service_account(
             "default", {"metadata": {"name": "new"}})
-        eventually(lambda: ServiceAccount.objects.filter(name="new").exists(), timeout=20)
+        eventually(lambda: ServiceAccount.objects.filter(name="new").exists(), timeout=60)
         eventually(lambda: not ServiceAccount.objects.filter(name="old").exists())
         assert watcher.relists >= 2
     finally:
