@@ -23,7 +23,10 @@ working for assertions). This subclass takes over the write path, list and watch
 Failures can be injected for error-path tests (:mod:`.failures`), in-process or over HTTP.
 
 Not done (as DESIGN §5 expects): admission webhooks, server-side apply, namespace existence
-checks and cascading deletion, defaulting beyond the above.
+checks and cascading deletion, defaulting beyond the above. Lenient where tests benefit: a
+create keeps the ``status`` it is given (the API server would reset it), so a scenario can
+create a running pod in one call. kmock's own reactions (``emulator[...] << ...``) still
+answer reads; writes are always served by this class (use :mod:`.failures` to fail them).
 """
 
 from __future__ import annotations
