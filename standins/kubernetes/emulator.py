@@ -83,6 +83,7 @@ class KubeApiEmulator(ListAndWatch, InjectedFailures, kmock.KubernetesEmulator):
     _events: collections.deque = attrs.field(factory=collections.deque, init=False)
     _changed: asyncio.Condition = attrs.field(factory=asyncio.Condition, init=False)
     _wakers: set = attrs.field(factory=set, init=False)
+    _closing: bool = attrs.field(default=False, init=False)
     _failures: list[InjectedFailure] = attrs.field(factory=list, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -124,6 +125,11 @@ class KubeApiEmulator(ListAndWatch, InjectedFailures, kmock.KubernetesEmulator):
             task.add_done_callback(self._wakers.discard)
         except RuntimeError:
             pass  # no loop yet (construction outside the server): nobody is watching
+
+    async def close_watches(self) -> None:
+        """End every watch stream now (the server cannot stop while one is open)."""
+        self._closing = True
+        await self._wake_watchers()
 
     async def _wake_watchers(self) -> None:
         async with self._changed:

@@ -18,7 +18,7 @@ from standins.kubernetes.selectors import SelectorError, object_selector
 
 class ListAndWatch:
     """Needs from the emulator: ``_objects``, ``_lock``, ``_changed``, ``_events``,
-    ``_revision`` and ``_served_for``."""
+    ``_revision``, ``_closing`` and ``_served_for``."""
 
     def _matching(self, served: ServedResource, request: kmock.Request) -> list[dict]:
         try:
@@ -103,7 +103,7 @@ class ListAndWatch:
             )
 
         cursor = since
-        while True:
+        while not self._closing:
             async with self._changed:
                 if self._events and cursor < self._events[0].revision - 1:
                     yield watching.gone_event(cursor, self._events[0].revision)

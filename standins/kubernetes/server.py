@@ -161,3 +161,4 @@ class KubeStandin:
             self.port = server.port
             self._ready.set()
             await self._stop.wait()
+            await self.emulator.close_watches()

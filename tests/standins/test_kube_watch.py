@@ -40,7 +40,7 @@ class Collector:
                 self.events.append((event["type"], event["object"]))
                 if len(self.events) >= count:
                     self._watch.stop()
-        except ApiException as exc:
+        except Exception as exc:  # an ApiException, or a refused reconnect after a stop
             self.error = exc
 
     def result(self):
@@ -192,3 +192,16 @@ def test_a_reset_expires_running_watches(kube, core):
     kube.reset()
     collector.result()
     assert collector.error is not None and collector.error.status == 410
+
+
+def test_stopping_the_standin_ends_open_watches():
+    standin = KubeStandin().start()
+    api_client = standin.api_client()
+    core = client.CoreV1Api(api_client)
+    collector = Collector(core.list_namespaced_pod, "default", count=100)
+    core.create_namespaced_pod("default", pod("p1"))
+    standin.stop(timeout=5)
+    assert not standin._thread.is_alive()
+    collector._thread.join(5)
+    assert not collector._thread.is_alive()
+    api_client.close()
