@@ -6,9 +6,10 @@ RDS), a kmock Kubernetes API with N annotated pods, and measures:
 1. end to end, as a container runtime sees it: ``sgp-cni`` run as a subprocess (Python start-up
    of the stdlib-only client + one unix-socket round trip to a running ``sgp-node-agent``
    process, which reads the pod from the API and plumbs it);
-2. in process: the daemon's own work per call (API GET + plan + netlink), without the
-   subprocess;
-3. the pure plan alone.
+2. the same calls over the daemon's socket from the benchmark process (no process start), and
+   the start-up of ``sgp-cni`` alone (a VERSION call);
+3. in process: the daemon's own work per call (pod cache + plan + netlink), without socket;
+4. the pure plan alone.
 
 Usage: sudo .venv/bin/python benchmarks/bench_node.py [--pods 100] [--mode strict]
 """
@@ -20,6 +21,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +31,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "node_agent"))
 
-from harness import InProcessNode, Node, annotation  # noqa: E402
+from harness import BIN, InProcessNode, Node, annotation, netconf  # noqa: E402
 from kube_emulator import EmulatedKubernetes  # noqa: E402
 from lab import RDS_IP, RDS_PORT, Lab, connect, sh  # noqa: E402
+from sgp_node_agent.cni import call_daemon  # noqa: E402
 from sgp_node_agent.kube import PodCache, PodSource  # noqa: E402
 from sgp_node_agent.netconf import parse_environment, parse_netconf  # noqa: E402
 from sgp_node_agent.plan import PodInputs, plan_pod  # noqa: E402
@@ -173,6 +176,58 @@ def run_in_process_phase(
     return adds, dels
 
 
+def check_no_branch_links(lab) -> None:
+    links = sh("ip", "-n", lab.node, "-br", "link").splitlines()
+    leftover = [line for line in links if "vlan.eth." in line]
+    if leftover:
+        raise SystemExit(f"DEL left links behind: {leftover}")
+
+
+def fresh_sandboxes(lab, specs, prefix: str) -> None:
+    """The runtime destroys each sandbox after DEL; the next phase gets new ones."""
+    for spec in specs:
+        short = spec["netns"].rsplit("/", 1)[1]
+        sh("ip", "netns", "del", short)
+        lab.namespaces.remove(short)
+        spec["netns"] = lab.pod_netns(f"{prefix}{spec['vlan_id']}")
+
+
+def run_socket_phase(node: Node, specs, namespace, mode) -> tuple[list[float], list[float]]:
+    """The same calls over the daemon's socket from this (already running) process: the
+    end-to-end time minus the plugin's process start-up."""
+    adds, dels, results = [], [], {}
+    base = netconf(mode, node.socket, node.state_dir)
+    for command, times in (("ADD", adds), ("DEL", dels)):
+        for spec in specs:
+            config = dict(base)
+            if command == "DEL":
+                config["prevResult"] = results[spec["name"]]
+            env = cni_env(command, f"sock-{spec['name']}", spec["netns"], spec, namespace)
+            started = time.perf_counter()
+            reply = call_daemon(node.socket, {"env": env, "config": config})
+            times.append(time.perf_counter() - started)
+            if reply.get("error"):
+                raise SystemExit(f"{command} failed: {reply['error']}")
+            results[spec["name"]] = reply.get("result")
+    return adds, dels
+
+
+def plugin_startup(count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        subprocess.run(
+            [str(BIN / "sgp-cni")],
+            input='{"cniVersion": "1.0.0"}',
+            env={"CNI_COMMAND": "VERSION", "PATH": os.environ.get("PATH", "")},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def plan_only(specs, mode) -> list[float]:
     from sgp_node_agent.annotation import parse_pod_eni
 
@@ -241,23 +296,17 @@ def main() -> int:
         cpu: dict = {}
         adds, dels = run_subprocess_phase(lab, node, specs, namespace, cpu)
         figures["cpu"] = cpu
-        node.stop()
         figures["subprocess"] = {"add": summary(adds), "del": summary(dels)}
+        check_no_branch_links(lab)
 
-        leftover = [
-            line
-            for line in sh("ip", "-n", lab.node, "-br", "link").splitlines()
-            if "vlan.eth." in line
-        ]
-        if leftover:
-            raise SystemExit(f"DEL left links behind: {leftover}")
-        # The runtime destroys each sandbox after DEL; new sandboxes for the second phase.
-        for spec in specs:
-            short = spec["netns"].rsplit("/", 1)[1]
-            sh("ip", "netns", "del", short)
-            lab.namespaces.remove(short)
-            spec["netns"] = lab.pod_netns(f"q{spec['vlan_id']}")
+        fresh_sandboxes(lab, specs, "s")
+        adds, dels = run_socket_phase(node, specs, namespace, args.mode)
+        figures["socket"] = {"add": summary(adds), "del": summary(dels)}
+        check_no_branch_links(lab)
+        figures["startup"] = summary(plugin_startup(30))
+        node.stop()
 
+        fresh_sandboxes(lab, specs, "q")
         api = kube.api_client()
         cache = PodCache(api, lab.node).start()
         cache.synced.wait(10)
@@ -282,7 +331,10 @@ def main() -> int:
     rows = [
         ("ADD  sgp-cni subprocess (e2e)", figures["subprocess"]["add"]),
         ("DEL  sgp-cni subprocess (e2e)", figures["subprocess"]["del"]),
-        ("ADD  in-process (API+plan+netlink)", figures["in_process"]["add"]),
+        ("ADD  socket client, no process start", figures["socket"]["add"]),
+        ("DEL  socket client, no process start", figures["socket"]["del"]),
+        ("sgp-cni VERSION (process start-up)", figures["startup"]),
+        ("ADD  in-process (cache+plan+netlink)", figures["in_process"]["add"]),
         ("DEL  in-process (plan+netlink)", figures["in_process"]["del"]),
         ("plan only (parse + plan_pod)", figures["plan_only"]),
     ]
