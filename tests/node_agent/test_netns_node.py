@@ -477,3 +477,25 @@ def test_mtu_neighbour_and_ipv6_sysctls_are_applied(lab, kube, node_factory):
         ]
         assert values == ["0", "1", "0"]
     assert f"link/ether {mac}" in sh("ip", "-n", lab.node, "link", "show", "vlan.eth.5")
+
+
+def test_del_from_prev_result_alone_when_the_records_are_lost(lab, kube, node_factory, tmp_path):
+    node = node_factory("strict")
+    pods = Pods(lab, kube, node)
+    before = node_state(lab)
+    pod = pods.add("green", 5, "10.0.1.20")
+    for path in (tmp_path / "pods").glob("*.json"):
+        path.unlink()
+    node.agent.store.reload()
+    assert pods.delete(pod) == (0, None)
+    drop_netns(pod["netns"])
+    assert node_state(lab) == before
+
+
+def test_check_without_prev_result_is_an_invalid_configuration(lab, kube, node_factory):
+    pods = Pods(lab, kube, node_factory("strict"))
+    pod = pods.add("green", 5, "10.0.1.20")
+    code, out = pods.node.cni(
+        "CHECK", pod["container_id"], pod["netns"], (pods.namespace, "green", pod["uid"])
+    )
+    assert code == 1 and out["code"] == 7

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from node_factories import record
 from sgp_node_agent import errors
 from sgp_node_agent.result import build_result, target_from_prev_result
@@ -62,3 +64,20 @@ def test_malformed_vlan_id_and_missing_ip_are_errors():
         target_from_prev_result(
             {"interfaces": [{"name": "dummyx", "mac": "4"}], "ips": []}, "c1", "eth0"
         )
+
+
+@given(
+    vlan_id=st.integers(min_value=1, max_value=120),
+    last_octet=st.integers(min_value=2, max_value=254),
+    mode=st.sampled_from(["strict", "standard"]),
+    name=st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+    version=st.sampled_from(["0.3.1", "0.4.0", "1.0.0"]),
+)
+def test_every_add_result_reads_back_as_the_same_teardown_target(
+    vlan_id, last_octet, mode, name, version
+):
+    rec = record(mode=mode, vlan_id=vlan_id, name=name, ip=f"192.168.120.{last_octet}")
+    assert (
+        target_from_prev_result(build_result(version, rec), rec.container_id, "eth0")
+        == rec.target()
+    )
