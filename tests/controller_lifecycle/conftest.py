@@ -24,12 +24,13 @@ def pytest_configure(config):
 
 
 @pytest.fixture
-def world(db, ec2, kube, monkeypatch):
+def world(db, ec2, kube, monkeypatch, settings, tmp_path):
     monkeypatch.setenv("SGPADMIN_EC2_QPS", "0")
     monkeypatch.setenv("SGPADMIN_DELETE_BACKOFF_SECONDS", "0")
+    settings.VAR_DIR = tmp_path  # lock files (SQLite) of our own, not another test run's
     world = build_world(Cluster, ec2, kube.url, instance_types=("m5.large", "m5.large"))
     world.add_node(0)
-    reconcile_node(world.cluster, "node-0")
+    assert reconcile_node(world.cluster, "node-0").managed
     return world
 
 
@@ -44,10 +45,16 @@ def attached(world, name: str, node: int = 0) -> dict:
 
 def watcher_sees(world, event: str, obj: dict) -> None:
     """What the cluster watcher does with a pod event: update the row, run the pod work."""
-    from apps.controller.inventory_sync import apply_pod
+    from apps.controller.inventory_sync import PodRelease, apply_pod
+    from apps.controller.release import release_pod
 
     for work in apply_pod(world.cluster, event, obj):
-        attach_pod(world.cluster, work.namespace, work.name, work.uid)
+        if isinstance(work, PodRelease):
+            release_pod(world.cluster, work.uid)
+            continue
+        outcome = attach_pod(world.cluster, work.namespace, work.name, work.uid)
+        if outcome.release_uid:
+            release_pod(world.cluster, outcome.release_uid)
 
 
 def delete_pod(world, name: str) -> None:

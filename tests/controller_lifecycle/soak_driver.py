@@ -187,11 +187,15 @@ class Scenario:
         ] if rate else [])
 
     def start_watcher(self) -> None:
+        from apps.controller.inventory_sync import PodRelease, PodWork
         from apps.controller.tasks import attach_pod_task
+        from apps.controller.tasks_lifecycle import release_pod
         from apps.controller.watcher import start_watchers
 
         def enqueue(cluster_id, work) -> None:
-            if hasattr(work, "uid"):
+            if isinstance(work, PodRelease):
+                _send(release_pod, cluster_id, work.uid, lost=self.lost)
+            elif isinstance(work, PodWork):
                 _send(attach_pod_task, cluster_id, work.namespace, work.name, work.uid,
                       lost=self.lost)
 

@@ -58,14 +58,21 @@ def test_deleted_pod_cools_then_is_disassociated_deleted_and_its_vlan_freed(worl
 
 
 @pytest.mark.parametrize("phase", ["Succeeded", "Failed"])
-def test_finished_pod_is_released_by_the_next_leak_check(world, phase):
-    # The pod path (pod_attach) answers a finished, annotated pod from its cache today; the
-    # per-node leak check treats Succeeded/Failed pods as gone, so the branch is released.
+def test_finished_pod_is_released(world, phase):
+    entry = attached(world, "job")
+    keep = attached(world, "web")
+    finish_pod(world, "job", phase)  # the watcher's event goes to the release worker
+    assert state_of(entry["eniId"]).state == BranchENIState.COOLING
+    assert state_of(keep["eniId"]).state == BranchENIState.ATTACHED
+
+
+@pytest.mark.parametrize("phase", ["Succeeded", "Failed"])
+def test_finished_pod_whose_event_was_missed_is_released_by_the_leak_check(world, phase):
     from apps.controller.gc import check_node_for_leaks
 
     entry = attached(world, "job")
     keep = attached(world, "web")
-    finish_pod(world, "job", phase)
+    world.core.patch_namespaced_pod_status("job", "default", {"status": {"phase": phase}})
     run = check_node_for_leaks(world.cluster, "node-0")
     assert run.found == 1 and run.details["branches_released"] == 1
     assert state_of(entry["eniId"]).state == BranchENIState.COOLING
