@@ -6,7 +6,7 @@ set -euo pipefail
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 
 if [ ${#need[@]} -eq 0 ]; then

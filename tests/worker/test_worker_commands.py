@@ -17,7 +17,7 @@ from worker.schedule import beat_schedule
 def test_unknown_command_prints_usage(capsys):
     assert main([]) == 2
     assert main(["serve"]) == 2
-    assert "python -m worker {worker,beat,health}" in capsys.readouterr().err
+    assert "python -m worker {worker,beat,health,watcher}" in capsys.readouterr().err
 
 
 def test_liveness_missing_file(tmp_path):
