@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cooldown", type=int, default=2)
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--kill-every", type=float, default=20.0)
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("SOAK_TIMEOUT", 900)))
+    parser.add_argument("--timeout", type=float, default=float(os.environ.get("SOAK_TIMEOUT", 1800)))
     parser.add_argument("--settle-timeout", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SOAK_SEED", 7)))
     parser.add_argument("--database-url", default=os.environ.get("SOAK_DATABASE_URL", DEFAULT_DB))
