@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.urls import NoReverseMatch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -31,6 +32,24 @@ from .exceptions import PreconditionFailed
 from .idempotency import idempotent
 from .parsers import JSONParser, max_body_bytes
 from .serializers import CHANGE_NOTE_FIELDS, ChangeNoteQuerySerializer
+
+HEADER = OpenApiParameter.HEADER
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match", str, HEADER, description="An ETag you hold: 304 when it is still current."
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, HEADER,
+    description="The ETag you read; 412 (with the current ETag) when the object changed since.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, HEADER,
+    description="A key for this request (1-255 characters): a retry with the same key and "
+    "body gets the first response again; the same key with another body gets 422.",
+)
+DELETE_NOTE = [
+    OpenApiParameter("changelog_message", str, description="Why; recorded in the change log."),
+    OpenApiParameter("ticket_ref", str, description="Ticket reference; recorded in the change log."),
+]
 
 
 def warning_header(warnings: dict[str, list[str]]) -> str:
@@ -129,6 +148,7 @@ class ScopedViewSetMixin:
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """List and retrieve, restricted to what the user may view."""
 
+    @extend_schema(parameters=[IF_NONE_MATCH])
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
         etag = etag_for(instance)
@@ -145,6 +165,7 @@ class ScopedModelViewSet(
 ):
     """Full CRUD; every write in one transaction, re-checked against the user's scope."""
 
+    @extend_schema(parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -163,6 +184,11 @@ class ScopedModelViewSet(
         instance = serializer.save()
         self.ensure_in_scope(instance, self.get_required_action(self.request))
 
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(parameters=[IF_MATCH])
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
@@ -178,6 +204,7 @@ class ScopedModelViewSet(
         instance = serializer.save()
         self.ensure_in_scope(instance, self.get_required_action(self.request))
 
+    @extend_schema(parameters=[IF_MATCH, *DELETE_NOTE])
     def destroy(self, request, *args, **kwargs):
         note = self.delete_change_note(request)
         with transaction.atomic():
