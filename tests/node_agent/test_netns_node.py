@@ -499,3 +499,25 @@ def test_check_without_prev_result_is_an_invalid_configuration(lab, kube, node_f
         "CHECK", pod["container_id"], pod["netns"], (pods.namespace, "green", pod["uid"])
     )
     assert code == 1 and out["code"] == 7
+
+
+def test_production_vlan_kind_fails_cleanly_on_a_kernel_without_8021q(lab, kube, node_factory):
+    """The default branchLinkKind asks the kernel for a real 802.1Q link. This kernel has none, so
+    the ADD must fail with upstream's step name and roll back everything it had made."""
+    pods = Pods(lab, kube, node_factory("strict"))
+    before = node_state(lab)
+    uid = str(uuid.uuid4())
+    kube.create_pod(
+        pods.namespace, "tagged", lab.node, annotation(5, "02:00:00:00:05:55", "10.0.1.20"), uid=uid
+    )
+    code, out = pods.node.cni(
+        "ADD",
+        "c-tagged",
+        lab.pod_netns("tagged"),
+        (pods.namespace, "tagged", uid),
+        branchLinkKind="vlan",
+    )
+    assert code == 1 and out["code"] == 999
+    assert out["msg"] == "failed to setup vlan"
+    assert "not supported" in out["details"].lower()
+    assert node_state(lab) == before

@@ -146,6 +146,10 @@ class CniService:
         )
         try:
             self._tear_down(target)
+            # The veth pair was made by this very call (its MAC says so): remove it too, so a
+            # failed ADD leaves nothing on the host even before the runtime drops the sandbox.
+            if self.executor.host_mac(host_veth) == inputs.host_veth_mac:
+                self.executor.delete_host_link(host_veth)
         except Exception:  # the original error is what the runtime must see
             pass
 
