@@ -119,13 +119,22 @@ def test_namespace_outside_the_editors_scope_is_refused_and_rolled_back(alpha, a
     assert not ChangeRecord.objects.filter(action="create", object_type__model="policy").exists()
 
 
-def test_namespace_scoped_editor_cannot_move_a_policy_out_of_scope(alpha, api_for):
-    policy = PolicyFactory(cluster=alpha, namespace="team-a")
-    client = api_for("editor", alpha, "team-a")
-    response = client.patch(detail(policy), {"namespace": "team-b"}, format="json")
-    assert response.status_code == 403
+@pytest.mark.parametrize(
+    ("field", "value"), [("namespace", "team-b"), ("name", "renamed"), ("cluster", "beta")]
+)
+def test_identity_of_a_policy_cannot_change(alpha, beta, api_for, field, value):
+    policy = PolicyFactory(cluster=alpha, namespace="team-a", name="web")
+    response = api_for("editor").patch(detail(policy), {field: value}, format="json")
+    assert response.status_code == 400
+    assert "cannot change" in response.json()[field][0]
     policy.refresh_from_db()
-    assert policy.namespace == "team-a"
+    assert (policy.cluster, policy.namespace, policy.name) == (alpha, "team-a", "web")
+
+
+def test_put_with_the_same_identity_is_accepted(alpha, editor):
+    policy = PolicyFactory(cluster=alpha, namespace="team-a", name="web")
+    response = editor.put(detail(policy), payload(alpha, description="same identity"), format="json")
+    assert response.status_code == 200, response.content
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,21 @@ class PolicySerializer(ChangeNoteSerializer):
         read_only_fields = ["origin", "version", "created", "updated"]
 
     warnings: dict[str, list[str]]
+    IDENTITY_FIELDS = ("cluster", "namespace", "name")
 
     def validate(self, attrs):
         instance = self.instance
+        if instance is not None:
+            moved = {
+                field: [
+                    f"A policy's {field} cannot change (as in Kubernetes): create the policy "
+                    "under its new identity and delete this one."
+                ]
+                for field in self.IDENTITY_FIELDS
+                if field in attrs and attrs[field] != getattr(instance, field)
+            }
+            if moved:
+                raise serializers.ValidationError(moved)
 
         def current(field):
             if field in attrs:
