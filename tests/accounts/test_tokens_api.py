@@ -133,3 +133,24 @@ def test_token_list_runs_constant_number_of_queries(owner, session_client):
     with CaptureQueriesContext(connection) as many:
         assert len(session_client.get(TOKENS).json()["results"]) == 6
     assert len(many) == len(one)
+
+
+def test_me_describes_the_caller_roles_and_token(alpha, user_factory, client_for_user):
+    user = user_factory("editor", alpha, "team-a")
+    response = client_for_user(user, write=False).get(reverse("me"))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["username"], body["is_superuser"]) == (user.username, False)
+    assert body["roles"] == [{"role": "editor", "cluster": "alpha", "namespace": "team-a"}]
+    assert body["token"]["write_enabled"] is False
+    assert "secret" not in body["token"]
+
+
+def test_me_with_a_session_has_no_token(session_client, owner):
+    body = session_client.get(reverse("me")).json()
+    assert body["token"] is None
+    assert body["roles"] == [{"role": "viewer", "cluster": None, "namespace": ""}]
+
+
+def test_me_anonymous_is_401(anonymous_api, db):
+    assert anonymous_api.get(reverse("me")).status_code == 401

@@ -189,3 +189,12 @@ def test_granting_a_role_in_the_admin_is_recorded(alpha, client):
         "ui", "root", "alpha", "team-a",
     )
     assert record.after["role"] == "editor"
+
+
+def test_deleting_a_user_keeps_their_records_under_the_frozen_name(alpha):
+    user = UserFactory(username="leaver")
+    with change_scope(user=user, context=ChangeContext.API):
+        PolicyFactory(cluster=alpha, name="kept")
+    user.delete()
+    record = ChangeRecord.objects.get(object_repr="team-a/kept")
+    assert (record.user, record.actor_name) == (None, "leaver")

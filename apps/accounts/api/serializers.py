@@ -66,3 +66,18 @@ class IssuedAPITokenSerializer(APITokenSerializer):
 
     def get_secret(self, token) -> str:
         return getattr(token, "secret", "")
+
+
+class RoleBindingSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    cluster = serializers.CharField(allow_null=True, help_text="null: every cluster.")
+    namespace = serializers.CharField(help_text="Empty: every namespace.")
+
+
+class CurrentUserSerializer(serializers.Serializer):
+    """Who the caller is and what their roles allow, so clients can show only what works."""
+
+    username = serializers.CharField()
+    is_superuser = serializers.BooleanField()
+    roles = RoleBindingSerializer(many=True)
+    token = APITokenSerializer(allow_null=True, help_text="The token used, if any.")

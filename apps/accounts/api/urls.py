@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -5,4 +6,4 @@ from . import views
 router = SimpleRouter()
 router.register("tokens", views.APITokenViewSet, basename="apitoken")
 
-urlpatterns = router.urls
+urlpatterns = [path("me/", views.CurrentUserView.as_view(), name="me"), *router.urls]

@@ -1,10 +1,11 @@
-"""A user's own API tokens: list, issue (the secret is shown once) and revoke."""
+"""A user's own API tokens (list, issue with the secret shown once, revoke) and ``/api/me/``."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -12,8 +13,9 @@ from apps.core.api.idempotency import idempotent
 from apps.core.api.parsers import JSONParser
 
 from ..models import APIToken
-from ..permissions import OwnObjectsPermission
-from .serializers import APITokenSerializer, IssuedAPITokenSerializer
+from ..permissions import OwnObjectsPermission, token_of
+from ..scoping import bindings_for
+from .serializers import APITokenSerializer, CurrentUserSerializer, IssuedAPITokenSerializer
 
 
 class APITokenViewSet(
@@ -51,3 +53,31 @@ class APITokenViewSet(
     @extend_schema(description="Revoke the token: it stops working at once.")
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
+
+
+class CurrentUserView(GenericAPIView):
+    """``GET /api/me/``: the caller, their role bindings and the token in use."""
+
+    permission_classes = [OwnObjectsPermission]
+    renderer_classes = [JSONRenderer]
+    serializer_class = CurrentUserSerializer
+    pagination_class = None
+    filterset_class = None
+
+    def get(self, request):
+        user = request.user
+        roles = [
+            {
+                "role": binding.role,
+                "cluster": binding.cluster.name if binding.cluster else None,
+                "namespace": binding.namespace,
+            }
+            for binding in bindings_for(user)
+        ]
+        body = {
+            "username": user.get_username(),
+            "is_superuser": user.is_superuser,
+            "roles": roles,
+            "token": token_of(request),
+        }
+        return Response(CurrentUserSerializer(body, context={"request": request}).data)
