@@ -100,6 +100,17 @@ def drop_netns(path: str) -> None:
     sh("ip", "netns", "del", path.rsplit("/", 1)[1])
 
 
+def settled_state(lab: Lab, expected: dict, timeout: float = 5.0) -> dict:
+    """The node state, polled until it equals ``expected`` or ``timeout`` passes: the kernel
+    destroys a deleted namespace's links asynchronously (cleanup_net runs in a workqueue)."""
+    deadline = time.monotonic() + timeout
+    state = node_state(lab)
+    while state != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = node_state(lab)
+    return state
+
+
 def node_state(lab: Lab) -> dict:
     """What the node namespace holds, without interface indexes."""
     rules = sh("ip", "-n", lab.node, "rule").strip().splitlines()
@@ -190,7 +201,7 @@ def test_after_del_nothing_of_the_pod_remains_and_del_again_is_a_no_op(
     assert pods.delete(pod) == (0, None)
     drop_netns(pod["netns"])
     assert pods.delete(pod, netns="") == (0, None)
-    assert node_state(lab) == before
+    assert settled_state(lab, before) == before
 
 
 def test_add_twice_equals_add_once(lab, kube, node_factory):
@@ -362,7 +373,7 @@ def test_del_works_while_the_daemon_is_down(lab, kube, node_factory):
     node.stop()  # the daemon is gone; its records stay on disk
     assert pods.delete(pod) == (0, None)
     drop_netns(pod["netns"])
-    assert node_state(lab) == before_pod
+    assert settled_state(lab, before_pod) == before_pod
     code, out = pods.node.cni(
         "ADD", "c-other", lab.pod_netns("other"), (pods.namespace, "green", pod["uid"])
     )
@@ -489,7 +500,7 @@ def test_del_from_prev_result_alone_when_the_records_are_lost(lab, kube, node_fa
     node.agent.store.reload()
     assert pods.delete(pod) == (0, None)
     drop_netns(pod["netns"])
-    assert node_state(lab) == before
+    assert settled_state(lab, before) == before
 
 
 def test_check_without_prev_result_is_an_invalid_configuration(lab, kube, node_factory):
@@ -521,3 +532,46 @@ def test_production_vlan_kind_fails_cleanly_on_a_kernel_without_8021q(lab, kube,
     assert out["msg"] == "failed to setup vlan"
     assert "not supported" in out["details"].lower()
     assert node_state(lab) == before
+
+
+def test_concurrent_adds_and_dels_from_the_runtime_are_serialised_safely(lab, kube, node_factory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    node = node_factory("strict")
+    pods = Pods(lab, kube, node)
+    before = node_state(lab)
+    specs = []
+    for index in range(8):
+        vlan_id, ip = 10 + index, f"10.0.1.{40 + index}"
+        mac = f"02:00:00:00:{vlan_id:02x}:{40 + index:02x}"
+        uid = str(uuid.uuid4())
+        kube.create_pod(
+            pods.namespace, f"par-{index}", lab.node, annotation(vlan_id, mac, ip), uid=uid
+        )
+        lab.register_branch(mac, ip)
+        specs.append(
+            (
+                f"c-par-{index}",
+                lab.pod_netns(f"par{index}"),
+                (pods.namespace, f"par-{index}", uid),
+                ip,
+            )
+        )
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda s: node.cni("ADD", s[0], s[1], s[2]), specs))
+    assert [code for code, _ in results] == [0] * 8
+    state = node_state(lab)
+    assert sum(link.startswith("vlan.eth.") for link in state["links"]) == 8
+    assert sum(rule.startswith("10:") for rule in state["rules"]) == 16
+    assert all(connect(s[1], RDS_IP, RDS_PORT) == s[3] for s in specs[::3])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        dels = list(
+            pool.map(
+                lambda sr: node.cni("DEL", sr[0][0], sr[0][1], sr[0][2], prev_result=sr[1][1]),
+                zip(specs, results, strict=True),
+            )
+        )
+    assert dels == [(0, None)] * 8
+    for spec in specs:
+        drop_netns(spec[1])
+    assert settled_state(lab, before) == before
