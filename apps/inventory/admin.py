@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyModelAdmin
+
 from .models import (
     Attachment,
     BranchENI,
@@ -74,15 +76,9 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(NodeReport)
-class NodeReportAdmin(admin.ModelAdmin):
-    """The node agents' latest reports: read-only, written by the agents."""
+class NodeReportAdmin(ReadOnlyModelAdmin):
+    """The node agents' latest reports, as they sent them."""
 
     list_display = ("node_name", "cluster", "received_at", "agent_version", "mode")
     list_filter = ("cluster",)
     search_fields = ("node_name",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
