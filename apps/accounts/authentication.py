@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.utils import timezone
@@ -10,12 +11,22 @@ from rest_framework import authentication, exceptions
 from .models import APIToken, hash_token
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+logger = logging.getLogger("sgpadmin.auth")
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
+        try:
+            return self._authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            logger.warning(
+                "token refused reason=%r address=%s", str(exc.detail), request.META.get("REMOTE_ADDR") or "-"
+            )
+            raise
+
+    def _authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None

@@ -83,3 +83,10 @@ def test_session_writes_need_csrf(alpha, user_factory):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user_factory("editor"))
     assert client.post(POLICIES, body(alpha), format="json").status_code == 403
+
+
+def test_failed_login_is_logged_with_the_address(db, user_factory, caplog):
+    user = user_factory("viewer")
+    with caplog.at_level("WARNING", logger="sgpadmin.auth"):
+        APIClient().post("/login/", {"username": user.username, "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
+    assert f"login failed user={user.username} address=203.0.113.9" in caplog.text

@@ -74,3 +74,11 @@ def test_token_with_write_flag_off_can_read_but_not_write(alpha, user_factory, c
     assert client.get(URL).status_code == 200
     body = {"cluster": "alpha", "namespace": "a", "name": "b", "spec": {}}
     assert client.post(URL, body, format="json").status_code == 403
+
+
+def test_refused_token_is_logged_with_reason_and_address(issue, caplog):
+    token, client = issue()
+    APIToken.objects.filter(pk=token.pk).update(enabled=False)
+    with caplog.at_level("WARNING", logger="sgpadmin.auth"):
+        client.get(URL, REMOTE_ADDR="198.51.100.7")
+    assert "token refused reason='Token is disabled.' address=198.51.100.7" in caplog.text
