@@ -152,3 +152,10 @@ def test_instants_out_of_range_never_reach_the_database(admin_api, instant, stat
     assert response.status_code == status, response.content
     if status == 400:
         assert list(response.json()) == ["until"]
+
+
+def test_anonymous_large_body_is_401_not_400(settings, anonymous_api, db):
+    settings.SGPADMIN_MAX_BODY_BYTES = 16
+    response = anonymous_api.post("/api/policies/", b'{"description": "' + b"x" * 64 + b'"}',
+                                  content_type="application/json")
+    assert response.status_code == 401

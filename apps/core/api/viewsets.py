@@ -103,13 +103,13 @@ class ScopedViewSetMixin:
             )
 
     def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication and permissions first
         length = request.META.get("CONTENT_LENGTH") or "0"
         limit = max_body_bytes()
         if length.isdigit() and int(length) > limit:
             raise exceptions.ValidationError(
                 {"body": [f"The request body is larger than {limit} bytes (SGPADMIN_MAX_BODY_BYTES)."]}
             )
-        super().initial(request, *args, **kwargs)
 
     # -- helpers ----------------------------------------------------------------------
     def get_locked_object(self):
