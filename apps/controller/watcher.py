@@ -32,14 +32,16 @@ def _key(kind: str, obj: dict) -> tuple[str, str]:
 
 
 def celery_enqueue(cluster_id: int, work) -> None:
-    from apps.controller.inventory_sync import NodeWork, PolicySyncWork
-    from apps.controller.tasks import attach_pod_task, reconcile_node_task
+    from apps.controller.inventory_sync import NodeWork, PodRelease, PolicySyncWork
+    from apps.controller.tasks import attach_pod_task, reconcile_node_task, request_release
     from apps.policies.tasks import sync_policies
 
     if isinstance(work, NodeWork):
         reconcile_node_task.delay(cluster_id, work.name)
     elif isinstance(work, PolicySyncWork):
         sync_policies.delay(cluster_id)
+    elif isinstance(work, PodRelease):
+        request_release(cluster_id, work.uid)
     else:
         attach_pod_task.delay(cluster_id, work.namespace, work.name, work.uid)
 
