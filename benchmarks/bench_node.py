@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -325,6 +326,7 @@ def main() -> int:
             node.stop()
         kube.stop()
         lab.down()
+        shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"sgp node agent, {args.pods} pods, {args.mode} mode (milliseconds)")
     print(f"{'':34} {'p50':>8} {'p99':>8} {'max':>8}")

@@ -86,6 +86,7 @@ class Node:
         deadline = time.monotonic() + 15
         while not os.path.exists(self.socket):
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(
                     "sgp-node-agent did not start: " + (self.workdir / "agent.log").read_text()
                 )
