@@ -8,7 +8,8 @@
 (c) :func:`cleanup_terminated_node`: ``available`` ENIs tagged with a deleted node's
     instance id, deleted at once.
 
-Settings: ``SGPADMIN_SWEEP_INTERVAL_SECONDS`` (1800).
+Settings: ``SGPADMIN_SWEEP_INTERVAL_SECONDS`` (1800), ``SGPADMIN_GC_RUN_RETENTION_DAYS`` (30:
+older runs are pruned, except the cooldown announcements, which remember the value in force).
 """
 
 from __future__ import annotations
@@ -222,3 +223,12 @@ def terminated_nodes_due(cluster: Cluster) -> list[Node]:
         if not cleaned:
             due.append(node)
     return due
+
+
+def prune_runs() -> int:
+    """Forget runs older than the retention (the newest of each node or cluster is recent)."""
+    days = setting("SGPADMIN_GC_RUN_RETENTION_DAYS", 30.0)
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    deleted, _ = GCRun.objects.filter(started__lt=cutoff).exclude(
+        kind=GCRunKind.COOLDOWN_UPDATE).delete()
+    return deleted

@@ -90,6 +90,7 @@ def tick_sweeps() -> int:
         if gc.sweep_due(cluster):
             sweep_cluster.delay(cluster.pk)
             sent += 1
+    gc.prune_runs()
     return sent
 
 

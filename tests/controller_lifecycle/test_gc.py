@@ -132,3 +132,15 @@ def test_node_termination_cleanup_deletes_the_nodes_available_enis_at_once(world
     assert mine not in all_eni_ids(world)
     assert {other_node, in_service["eniId"]} <= all_eni_ids(world)  # associated: spared
     assert gc.terminated_nodes_due(world.cluster) == []
+
+
+def test_old_runs_are_pruned_but_not_the_cooldown_in_force(world):
+    old = timezone.now() - dt.timedelta(days=31)
+    for kind in (GCRunKind.SWEEP, GCRunKind.COOLDOWN_UPDATE):
+        GCRun.objects.create(kind=kind, cluster=world.cluster, started=old,
+                             details={"cooldown_seconds": 60})
+    recent = gc.sweep_cluster(world.cluster)
+    assert gc.prune_runs() == 1
+    assert set(GCRun.objects.values_list("kind", flat=True)) == {GCRunKind.SWEEP,
+                                                                 GCRunKind.COOLDOWN_UPDATE}
+    assert GCRun.objects.filter(kind=GCRunKind.SWEEP).get().pk == recent.pk
