@@ -93,7 +93,7 @@ class Workers:
     def __init__(self, count: int, concurrency: int, env: dict, log_dir: Path) -> None:
         self.count, self.concurrency, self.env, self.log_dir = count, concurrency, env, log_dir
         self.processes: list[subprocess.Popen | None] = [None] * count
-        self.kills = 0
+        self.kills = self.exits = 0
 
     def start(self, index: int) -> None:
         with open(self.log_dir / f"worker{index}.log", "ab") as log:
@@ -114,6 +114,18 @@ class Workers:
             process.wait(10)
             self.kills += 1
         self.start(index)
+
+    def revive(self) -> int:
+        """Play the supervisor (systemd, Kubernetes): start again any worker that exited.
+        Celery 5.7's worker exits when its Redis connection drops (consumer
+        ``on_connection_error_after_connected``: AttributeError on ``hostname``)."""
+        revived = 0
+        for index, process in enumerate(self.processes):
+            if process is not None and process.poll() is not None:
+                self.start(index)
+                revived += 1
+        self.exits += revived
+        return revived
 
     def stop_all(self) -> None:
         for process in self.processes:

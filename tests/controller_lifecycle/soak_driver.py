@@ -244,6 +244,7 @@ class Scenario:
                 load.create()
             load.step(load.observe(), attach_timeout=60.0)
             self.beat(now, due)
+            self.stack.workers.revive()
             if now >= next_kill:
                 self.stack.workers.kill_random(self.rng)
                 self.timeline.append((now - self.started, "worker killed"))
@@ -264,6 +265,7 @@ class Scenario:
             if load.latencies else None,
             "attach_seconds_max": round(max(load.latencies), 3) if load.latencies else None,
             "worker_kills": self.stack.workers.kills, "redis_restarts": self.redis_restarts,
+            "worker_exits_restarted": self.stack.workers.exits,
             "sends_lost": dict(self.lost), "chaos_seconds": round(chaos_seconds, 1),
             "total_seconds": round(time.monotonic() - self.started, 1),
             "ec2_injected": self.stack.ec2.control.counters().get("injected", {}),
@@ -291,6 +293,7 @@ class Scenario:
             seen = load.observe()
             load.step(seen, attach_timeout=3600)
             self.beat(now, due)
+            self.stack.workers.revive()
             annotated = {n for n, p in seen.items()
                          if POD_ENI in (p["metadata"].get("annotations") or {})}
             if not finished and all(n in annotated for n in finishing):

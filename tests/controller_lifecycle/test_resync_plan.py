@@ -115,6 +115,12 @@ def test_rows_written_after_the_snapshot_are_left_alone():
     assert [k.row_id for k in plan.keep] == [1] and not plan.forget and not plan.cool
 
 
+def test_branch_made_after_the_ec2_read_is_no_stale_annotation():
+    rows = [RowView(1, "eni-new", 5, "attached", "p1", T0 + dt.timedelta(seconds=1))]
+    plan = plan_resync([], [pod("p1", "eni-new")], rows, snapshot_at=T0)
+    assert not plan.stale and not plan.forget and not plan.attach
+
+
 def test_wrongly_cooled_branch_of_a_running_pod_is_restored():
     plan = plan_resync([EC2Branch("eni-1", 3, "assoc-1", 3)], [pod("p1", "eni-1")],
                        [RowView(1, "eni-1", 3, "cooling", "p1")])

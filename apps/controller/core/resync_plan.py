@@ -229,7 +229,7 @@ def plan_resync(branches: Iterable[EC2Branch], pods: Iterable[PodView],
     #    a new attach resumes the reservation (a duplicate finds the pod busy).
     for pod in sorted(live.values(), key=lambda p: p.uid):
         for eni_id in pod.annotated_enis:
-            if eni_id not in in_ec2:
+            if eni_id not in in_ec2 and eni_id not in fresh_enis:  # fresh: made after the read
                 plan.stale.append(StaleAnnotation(pod.uid, eni_id))
         if pod.requests_eni and not pod.annotated:
             plan.attach.append(NeedsAttach(pod.uid, pod.namespace, pod.name))
