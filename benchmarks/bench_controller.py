@@ -211,6 +211,7 @@ def summarise(args, profile, times, failures, counters, cpu_used) -> dict:
         "p99_seconds": round(times[min(done - 1, int(done * 0.99))], 2) if times else None,
         "ec2_calls_per_pod": per_pod,
         "controller_cpu_ms_per_pod": round(cpu_used * 1000 / max(done, 1), 2),
+        "failure_examples": [f"{e.reason}: {e.message}"[:300] for e in failures[:5]],
     }
 
 

@@ -86,6 +86,10 @@ def ensure_branch(ec2: EC2Port, cluster: Cluster, node: Node, trunk: TrunkENI,
             eni_id=branch.eni_id, mac=branch.mac, private_ip=branch.private_ip,
             ipv6_address=branch.ipv6_address)
         ec2.grant_instance_attach(branch.eni_id, node.account_id)
+    elif reservation.resumed and not branch.association_id:
+        # The earlier attempt may have stopped between the create and the permission.
+        if not ec2.has_instance_attach(branch.eni_id):
+            ec2.grant_instance_attach(branch.eni_id, node.account_id)
     if not branch.association_id:
         existing = ec2.association_of(branch.eni_id) if reservation.resumed else ""
         branch.association_id = existing or ec2.associate(branch.eni_id, trunk.eni_id,

@@ -174,6 +174,7 @@ def test_throttling_is_retried_without_a_pod_event_and_resumes(ready, ec2):
                                    "code": "RequestLimitExceeded", "status": 503}])
     with pytest.raises(Exception, match="RequestLimitExceeded"):
         attach_pod(world.cluster, "default", "p1")  # botocore's 3 attempts used up
+    assert ec2.control.calls("AssociateTrunkInterface", "RequestLimitExceeded") == 3
     assert [r for _, r, _ in world.events("p1")] == ["SecurityGroupRequested"]
     [held] = BranchENI.objects.all()
     assert held.state == BranchENIState.CREATING and held.eni_id
@@ -245,3 +246,24 @@ def test_completed_pod_is_released_not_attached(ready):
     assert (outcome.result, outcome.release_uid) == ("release", uid)
     assert BranchENI.objects.get(pod_uid=uid).state == BranchENIState.ATTACHED  # not here
     assert annotation(world, "job") is None and len(branch_enis(world)) == 1
+
+
+def permissions(world, eni_id):
+    return world.ec2_seeder.describe_network_interface_permissions(Filters=[
+        {"Name": "network-interface-permission.network-interface-id", "Values": [eni_id]}],
+    )["NetworkInterfacePermissions"]
+
+
+@pytest.mark.parametrize("action", ["CreateNetworkInterfacePermission",
+                                    "AssociateTrunkInterface"])
+def test_resumed_attempt_grants_the_permission_exactly_once(ready, ec2, action):
+    world = ready
+    world.add_pod("p1", 0)
+    ec2.control.configure(faults=[{"actions": [action], "count": 3,
+                                   "code": "RequestLimitExceeded", "status": 503}])
+    with pytest.raises(Exception, match="RequestLimitExceeded"):
+        attach_pod(world.cluster, "default", "p1")
+    assert attach_pod(world.cluster, "default", "p1").result == "attached"
+    [entry] = annotation(world, "p1")
+    [granted] = permissions(world, entry["eniId"])
+    assert granted["Permission"] == "INSTANCE-ATTACH"

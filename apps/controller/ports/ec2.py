@@ -116,8 +116,9 @@ def ec2_client(region: str, endpoint_url: str | None = None) -> Any:
         if key in _clients:
             return _clients[key]
         config = Config(
+            # total_max_attempts counts the first try (botocore's max_attempts would not).
             retries={"mode": "standard",
-                     "max_attempts": int(os.environ.get("SGPADMIN_EC2_MAX_ATTEMPTS", "3"))},
+                     "total_max_attempts": int(os.environ.get("SGPADMIN_EC2_MAX_ATTEMPTS", "3"))},
             connect_timeout=10, read_timeout=30, max_pool_connections=50,
         )
         client = _session.client(
@@ -213,6 +214,13 @@ class EC2Port:
     def grant_instance_attach(self, eni_id: str, account_id: str) -> None:
         self.client.create_network_interface_permission(
             NetworkInterfaceId=eni_id, Permission="INSTANCE-ATTACH", AwsAccountId=account_id)
+
+    def has_instance_attach(self, eni_id: str) -> bool:
+        answer = self.client.describe_network_interface_permissions(Filters=[
+            {"Name": "network-interface-permission.network-interface-id", "Values": [eni_id]},
+            {"Name": "network-interface-permission.permission", "Values": ["INSTANCE-ATTACH"]},
+        ])
+        return bool(answer.get("NetworkInterfacePermissions"))
 
     def attach(self, eni_id: str, instance_id: str, device_index: int) -> str:
         return self.client.attach_network_interface(
