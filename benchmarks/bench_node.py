@@ -6,8 +6,9 @@ RDS), a kmock Kubernetes API with N annotated pods, and measures:
 1. end to end, as a container runtime sees it: ``sgp-cni`` run as a subprocess (Python start-up
    of the stdlib-only client + one unix-socket round trip to a running ``sgp-node-agent``
    process, which reads the pod from the API and plumbs it);
-2. the same calls over the daemon's socket from the benchmark process (no process start), and
-   the start-up of ``sgp-cni`` alone (a VERSION call);
+2. the same calls over the daemon's socket from the benchmark process (no process start), the
+   start-up of ``sgp-cni`` alone (a VERSION call), and a paired run where pods alternate between
+   the two ways so that both see the same load;
 3. in process: the daemon's own work per call (pod cache + plan + netlink), without socket;
 4. the pure plan alone.
 
@@ -213,6 +214,40 @@ def run_socket_phase(node: Node, specs, namespace, mode) -> tuple[list[float], l
     return adds, dels
 
 
+def run_paired_phase(node: Node, specs, namespace, mode) -> dict:
+    """Pods alternate between the socket client and an sgp-cni process, so both ways see the
+    same load; the difference is the plugin's process cost."""
+    base = netconf(mode, node.socket, node.state_dir)
+    times: dict = {"ADD": {"socket": [], "subprocess": []}, "DEL": {"socket": [], "subprocess": []}}
+    results = {}
+    for command in ("ADD", "DEL"):
+        for index, spec in enumerate(specs):
+            container_id = f"pair-{spec['name']}"
+            pod = (namespace, spec["name"], spec["uid"])
+            prev = results.get(spec["name"]) if command == "DEL" else None
+            started = time.perf_counter()
+            if index % 2 == 0:
+                config = dict(base, **({"prevResult": prev} if prev else {}))
+                env = cni_env(command, container_id, spec["netns"], spec, namespace)
+                reply = call_daemon(node.socket, {"env": env, "config": config})
+                code, out = (1, reply["error"]) if reply.get("error") else (0, reply.get("result"))
+                way = "socket"
+            else:
+                code, out = node.cni(
+                    command, container_id, spec["netns"], pod, prev_result=prev, in_node=False
+                )
+                way = "subprocess"
+            times[command][way].append(time.perf_counter() - started)
+            if code != 0:
+                raise SystemExit(f"{command} failed: {out}")
+            results[spec["name"]] = out
+    return {
+        f"{command.lower()}_{way}": summary(values)
+        for command, ways in times.items()
+        for way, values in ways.items()
+    }
+
+
 def plugin_startup(count: int) -> list[float]:
     times = []
     for _ in range(count):
@@ -305,6 +340,9 @@ def main() -> int:
         figures["socket"] = {"add": summary(adds), "del": summary(dels)}
         check_no_branch_links(lab)
         figures["startup"] = summary(plugin_startup(30))
+        fresh_sandboxes(lab, specs, "t")
+        figures["paired"] = run_paired_phase(node, specs, namespace, args.mode)
+        check_no_branch_links(lab)
         node.stop()
 
         fresh_sandboxes(lab, specs, "q")
@@ -342,6 +380,15 @@ def main() -> int:
     ]
     for label, row in rows:
         print(f"{label:34} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['max_ms']:8.2f}")
+    paired = figures["paired"]
+    print(
+        "paired (alternating pods, p50): ADD socket {} / sgp-cni {}; DEL socket {} / sgp-cni {}".format(
+            paired["add_socket"]["p50_ms"],
+            paired["add_subprocess"]["p50_ms"],
+            paired["del_socket"]["p50_ms"],
+            paired["del_subprocess"]["p50_ms"],
+        )
+    )
     print(
         "CPU per call: plugin ADD p50 {plugin_add_cpu_p50_ms} ms, DEL p50 {plugin_del_cpu_p50_ms} ms; "
         "daemon ADD mean {daemon_add_cpu_mean_ms} ms, DEL mean {daemon_del_cpu_mean_ms} ms".format(
