@@ -159,3 +159,18 @@ def test_anonymous_large_body_is_401_not_400(settings, anonymous_api, db):
     response = anonymous_api.post("/api/policies/", b'{"description": "' + b"x" * 64 + b'"}',
                                   content_type="application/json")
     assert response.status_code == 401
+
+
+def test_database_range_errors_are_400_not_500(admin_api, db, monkeypatch):
+    """The safety net behind the typed filters, for any endpoint that lacks them."""
+    from django.db import DataError
+
+    from apps.inventory.api.views import NodeViewSet
+
+    def out_of_range(self, queryset):
+        raise DataError('time zone displacement out of range: "0638-01-13 10:33:04+19:48"')
+
+    monkeypatch.setattr(NodeViewSet, "filter_queryset", out_of_range)
+    response = admin_api.get("/api/nodes/")
+    assert response.status_code == 400
+    assert "out of range" in response.json()["non_field_errors"][0]

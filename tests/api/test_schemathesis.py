@@ -1,8 +1,10 @@
 """Property-based fuzzing of every operation of /api/schema/ with schemathesis, in process
 against the WSGI app: no input may cause a server error. Bounded: a few examples per
-operation, a fixed seed (derandomize) and no deadline."""
+operation (SGPADMIN_FUZZ_EXAMPLES, default 12), a fixed seed (derandomize), no deadline."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import schemathesis
@@ -47,7 +49,7 @@ def bearer(alpha, keep_test_connection):
 
 @schema.parametrize()
 @settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("SGPADMIN_FUZZ_EXAMPLES", "12")),
     derandomize=True,
     deadline=None,
     suppress_health_check=list(HealthCheck),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -54,6 +54,12 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError({"body": [str(exc.detail)]})
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = Conflict(f"Other objects still depend on this one: {_blocking(exc)}.")
+    elif isinstance(exc, DataError | OverflowError):
+        # A query value the database cannot hold (an out-of-range number or instant): the
+        # filters should have refused it; this is the safety net, so it is still a 400.
+        exc = exceptions.ValidationError(
+            {"non_field_errors": [f"A value is out of range for the database: {_first_line(exc)}"]}
+        )
     elif isinstance(exc, IntegrityError):
         exc = Conflict(f"The database refused the change: {_first_line(exc)}")
     response = drf_exception_handler(exc, context)
