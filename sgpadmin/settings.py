@@ -116,6 +116,8 @@ STATIC_ROOT = VAR_DIR / "collected-static"
 # Request bodies above this size are refused with 400 (API, webhooks, node reports).
 SGPADMIN_MAX_BODY_BYTES = env_int("SGPADMIN_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SGPADMIN_MAX_BODY_BYTES
+# How long the answer to a POST with an Idempotency-Key is kept for replay.
+SGPADMIN_IDEMPOTENCY_TTL_SECONDS = env_int("SGPADMIN_IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 # When set, /metrics answers only to "Authorization: Bearer <this>".
 SGPADMIN_METRICS_TOKEN = env_str("SGPADMIN_METRICS_TOKEN")
 
