@@ -79,6 +79,10 @@ def test_retryable_classification():
     assert is_retryable(error("SomethingNew", 502))
     assert not is_retryable(error("InvalidParameterValue", 400))
     assert not is_retryable(ValueError("x"))
+    from botocore.exceptions import EndpointConnectionError, ResponseParserError
+
+    assert is_retryable(ResponseParserError(error="invalid XML received"))  # HTML 500 page
+    assert is_retryable(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
 
 
 def test_client_paces_requests_with_its_bucket(ec2, monkeypatch):
