@@ -199,41 +199,28 @@ def main(argv: list[str] | None = None) -> int:
     settings = AgentSettings.from_environment()
     if args.command == "run":
         return run(settings)
+    if args.command == "report-once":
+        agent = Agent(settings, _pod_source())
+        try:
+            print(json.dumps(agent.repair_and_report(), indent=2))
+        finally:
+            agent.close()
+        return 0
     executor = Executor(settings.host_netns or None)
     try:
-        if args.command == "setup-host":
-            plan = HostSetup(executor, settings).install()
-            print(
-                json.dumps(
-                    {
-                        "addedRules": [r.describe() for r in plan.add_rules],
-                        "deletedRules": [r.describe() for r in plan.delete_rules],
-                        "sysctls": [s.describe() for s in plan.sysctls],
-                    }
-                )
-            )
-        elif args.command == "uninstall":
-            plan = HostSetup(executor, settings).uninstall()
-            print(
-                json.dumps(
-                    {
-                        "addedRules": [r.describe() for r in plan.add_rules],
-                        "deletedRules": [r.describe() for r in plan.delete_rules],
-                        "sysctls": [s.describe() for s in plan.sysctls],
-                    }
-                )
-            )
-        else:
-            executor.close()
-            agent = Agent(settings, _pod_source())
-            try:
-                print(json.dumps(agent.repair_and_report(), indent=2))
-            finally:
-                agent.close()
-            return 0
+        setup = HostSetup(executor, settings)
+        plan = setup.install() if args.command == "setup-host" else setup.uninstall()
     finally:
-        if args.command != "report-once":
-            executor.close()
+        executor.close()
+    print(
+        json.dumps(
+            {
+                "addedRules": [rule.describe() for rule in plan.add_rules],
+                "deletedRules": [rule.describe() for rule in plan.delete_rules],
+                "sysctls": [sysctl.describe() for sysctl in plan.sysctls],
+            }
+        )
+    )
     return 0
 
 
