@@ -575,3 +575,25 @@ def test_concurrent_adds_and_dels_from_the_runtime_are_serialised_safely(lab, ku
     for spec in specs:
         drop_netns(spec[1])
     assert settled_state(lab, before) == before
+
+
+def test_report_once_command_prints_the_node_report(lab, kube, node_factory):
+    import subprocess
+
+    from harness import BIN
+
+    node = node_factory("strict")
+    Pods(lab, kube, node).add("green", 5, "10.0.1.20")
+    done = subprocess.run(
+        [str(BIN / "sgp-node-agent"), "report-once"],
+        env=node.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["node"]["name"] == lab.node and report["node"]["mode"] == "strict"
+    assert [(p["name"], p["linkUp"], p["rulesOk"], p["routesOk"]) for p in report["pods"]] == [
+        ("green", True, True, True)
+    ]
