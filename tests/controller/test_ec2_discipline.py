@@ -79,9 +79,10 @@ def test_retryable_classification():
     assert is_retryable(error("SomethingNew", 502))
     assert not is_retryable(error("InvalidParameterValue", 400))
     assert not is_retryable(ValueError("x"))
-    from botocore.exceptions import EndpointConnectionError, ResponseParserError
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.parsers import ResponseParserError
 
-    assert is_retryable(ResponseParserError(error="invalid XML received"))  # HTML 500 page
+    assert is_retryable(ResponseParserError("invalid XML received"))  # an HTML 500 page
     assert is_retryable(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
 
 

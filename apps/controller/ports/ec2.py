@@ -60,7 +60,8 @@ def is_retryable(exc: BaseException) -> bool:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return error_code(exc) in RETRYABLE_CODES or status >= 500
     from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import ReadTimeoutError, ResponseParserError
+    from botocore.exceptions import ReadTimeoutError
+    from botocore.parsers import ResponseParserError
 
     # ResponseParserError: a 5xx whose body is not EC2's XML (a proxy's or server's error page).
     return isinstance(exc, BotoConnectionError | ReadTimeoutError | ResponseParserError)
