@@ -64,7 +64,8 @@ class PodOutcome:
 
 
 def _node_status(cluster: Cluster, node_name: str):
-    node = Node.objects.filter(cluster=cluster, name=node_name, deleted_at__isnull=True).first()
+    node = (Node.objects.select_related("trunk")
+            .filter(cluster=cluster, name=node_name, deleted_at__isnull=True).first())
     if node is None:
         return None, None, None
     trunk = getattr(node, "trunk", None) if node.managed else None

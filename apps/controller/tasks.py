@@ -58,7 +58,7 @@ def _retry(task, exc: Exception):
     raise task.retry(exc=exc, countdown=backoff(task.request.retries), max_retries=limit)
 
 
-@shared_task(bind=True, name="controller.reconcile_node", acks_late=True)
+@shared_task(bind=True, name="controller.reconcile_node", acks_late=True, ignore_result=True)
 def reconcile_node_task(self, cluster_id: int, node_name: str) -> str:
     started = time.perf_counter()
     cluster = Cluster.objects.get(pk=cluster_id)
@@ -77,7 +77,7 @@ def reconcile_node_task(self, cluster_id: int, node_name: str) -> str:
     return outcome.note
 
 
-@shared_task(bind=True, name="controller.attach_pod", acks_late=True)
+@shared_task(bind=True, name="controller.attach_pod", acks_late=True, ignore_result=True)
 def attach_pod_task(self, cluster_id: int, namespace: str, name: str, uid: str = "") -> str:
     started = time.perf_counter()
     cluster = Cluster.objects.get(pk=cluster_id)
