@@ -52,6 +52,9 @@ test-embedded: deps
 # Benchmarks (not tests): each writes its figures and command to docs/benchmarks/.
 bench: bench-controller bench-webhook bench-node
 
+bench-node: deps system-packages
+	$(BIN)/python benchmarks/bench_node.py --pods 100
+
 bench-webhook: deps
 	$(BIN)/python benchmarks/bench_webhook.py --write docs/benchmarks/webhook.md
 
