@@ -38,6 +38,7 @@ import datetime
 import json
 import secrets
 import string
+import time
 import uuid
 from typing import Any
 
@@ -79,7 +80,9 @@ class KubeApiEmulator(ListAndWatch, InjectedFailures, kmock.KubernetesEmulator):
     request_log: int = 2_000  # requests kept for assertions (kmock alone keeps all)
 
     _served: dict[str, ServedResource] = attrs.field(factory=dict, init=False)
-    _revision: int = attrs.field(default=0, init=False)
+    # Starts from the clock (ms), so versions seen on an earlier stand-in (say, on the same port
+    # before a restart) are never valid here: they answer 410 Gone instead of silence.
+    _revision: int = attrs.field(factory=lambda: time.time_ns() // 1_000_000, init=False)
     _events: collections.deque = attrs.field(factory=collections.deque, init=False)
     _changed: asyncio.Condition = attrs.field(factory=asyncio.Condition, init=False)
     _wakers: set = attrs.field(factory=set, init=False)

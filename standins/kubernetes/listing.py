@@ -15,6 +15,8 @@ from standins.kubernetes.errors import api_error
 from standins.kubernetes.resources import ServedResource
 from standins.kubernetes.selectors import SelectorError, object_selector
 
+TOO_LARGE_WAIT_SECONDS = 3.0
+
 
 class ListAndWatch:
     """Needs from the emulator: ``_objects``, ``_lock``, ``_changed``, ``_events``,
@@ -93,6 +95,9 @@ class ListAndWatch:
                     return
         for obj in initial:
             yield {"type": "ADDED", "object": obj}
+        if not await self._reached(since, loop.time() + TOO_LARGE_WAIT_SECONDS):
+            yield watching.too_large_event(since, self._revision)
+            return
 
         def relevant(event: watching.WatchEvent) -> bool:
             meta = event.object.get("metadata", {})
@@ -122,6 +127,21 @@ class ListAndWatch:
                 cursor = event.revision
                 if relevant(event) and (seen := watching.visible_event(event, wanted)):
                     yield seen
+
+    async def _reached(self, revision: int, deadline: float) -> bool:
+        """Whether the log reaches ``revision`` by ``deadline``: a version from the future
+        (a client that saw another server) waits a little, as the API server's cache does."""
+        loop = asyncio.get_running_loop()
+        async with self._changed:
+            while self._revision < revision and not self._closing:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    break
+        return self._revision >= revision
 
     def _events_after(self, revision: int) -> list[watching.WatchEvent]:
         """Events after ``revision``; revisions in the log are consecutive, so index directly."""

@@ -10,6 +10,9 @@ revision) and one event in a bounded log. A watch:
   then re-lists, as against a real API server;
 - honours label and field selectors as the API server does: an object that starts matching
   arrives as ``ADDED``, one that stops matching leaves as ``DELETED``;
+- from a version the stand-in has not reached (the client saw another server, or one before a
+  restart) waits up to 3 s for it, then answers an ``ERROR`` event with code 504 (``Timeout``,
+  cause ``ResourceVersionTooLarge``), as the API server does; clients then re-list;
 - ends after ``timeoutSeconds``, if given (the official client then reconnects from the last
   resource version it saw).
 """
@@ -41,6 +44,28 @@ def gone_event(requested: int, oldest: int) -> dict[str, Any]:
             "message": f"too old resource version: {requested} ({oldest})",
             "reason": "Expired",
             "code": 410,
+        },
+    }
+
+
+def too_large_event(requested: int, current: int) -> dict[str, Any]:
+    """What the API server answers a watch from a version it has not reached (504)."""
+    return {
+        "type": "ERROR",
+        "object": {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f"Timeout: Too large resource version: {requested}, current: {current}",
+            "reason": "Timeout",
+            "details": {
+                "causes": [
+                    {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+                ],
+                "retryAfterSeconds": 1,
+            },
+            "code": 504,
         },
     }
 

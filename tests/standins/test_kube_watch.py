@@ -205,3 +205,48 @@ def test_stopping_the_standin_ends_open_watches():
     collector._thread.join(5)
     assert not collector._thread.is_alive()
     api_client.close()
+
+
+def test_a_resource_version_from_the_future_is_504_after_a_short_wait(core):
+    future = int(core.list_namespaced_pod("default").metadata.resource_version) + 1000
+    with pytest.raises(ApiException) as excinfo:
+        list(
+            watch.Watch().stream(
+                core.list_namespaced_pod,
+                "default",
+                resource_version=str(future),
+                timeout_seconds=WATCH_SECONDS + 5,
+            )
+        )
+    assert excinfo.value.status == 504
+
+
+def test_a_resource_version_reached_while_waiting_is_served(core):
+    since = int(core.list_namespaced_pod("default").metadata.resource_version)
+    collector = Collector(
+        core.list_namespaced_pod, "default", resource_version=str(since + 1), count=1
+    )
+    core.create_namespaced_pod("default", pod("p1"))  # since + 1: reached, nothing to send
+    core.create_namespaced_pod("default", pod("p2"))
+    assert collector.summary() == [("ADDED", "p2")]
+
+
+def test_a_version_seen_on_an_earlier_standin_is_never_silently_valid(kube_api_client):
+    core = client.CoreV1Api(kube_api_client)
+    core.create_namespaced_pod("default", pod("before"))
+    seen = core.list_namespaced_pod("default").metadata.resource_version
+    with KubeStandin() as later:  # say, the API server restarted on a fresh store
+        later_api = later.api_client()
+        later_core = client.CoreV1Api(later_api)
+        later_core.create_namespaced_pod("default", pod("after"))
+        with pytest.raises(ApiException) as excinfo:
+            list(
+                watch.Watch().stream(
+                    later_core.list_namespaced_pod,
+                    "default",
+                    resource_version=seen,
+                    timeout_seconds=WATCH_SECONDS + 5,
+                )
+            )
+        assert excinfo.value.status in (410, 504)
+        later_api.close()
