@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import threading
 
 from sgp_node_agent.netns import entered, open_netns, write_sysctl
+
+from standins.netlab import Listener, connect, ns_path, sh
+
+__all__ = ["Lab", "Listener", "connect", "ns_path", "sh", "sysctl"]
 
 NODE_IP = "10.0.0.10"
 FABRIC_NODE_GW = "10.0.0.1"
@@ -55,72 +56,6 @@ table inet sg {{
   }}
 }}
 """
-
-
-def ns_path(netns: str) -> str:
-    """A namespace path from a name (``ip netns`` style) or a path."""
-    return netns if netns.startswith("/") else f"/var/run/netns/{netns}"
-
-
-def sh(*args: str, input: str | None = None, check: bool = True) -> str:
-    done = subprocess.run(list(args), input=input, text=True, capture_output=True, timeout=20)
-    if check and done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-class Listener:
-    """A TCP server inside a namespace that answers each connection with the peer's address."""
-
-    def __init__(self, netns: str, ip: str, port: int) -> None:
-        fd = open_netns(ns_path(netns))
-        try:
-            with entered(fd):
-                self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        finally:
-            os.close(fd)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((ip, port))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, peer = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                try:
-                    conn.sendall(peer[0].encode() + b"\n")
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self.thread.join(2)
-        self.sock.close()
-
-
-def connect(netns: str, ip: str, port: int, timeout: float = 1.5) -> str | None:
-    """Connect from inside ``netns``; the address the server saw, or None on timeout/refusal."""
-    fd = open_netns(ns_path(netns))
-    try:
-        with entered(fd):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    finally:
-        os.close(fd)
-    sock.settimeout(timeout)
-    try:
-        sock.connect((ip, port))
-        return sock.recv(64).decode().strip()
-    except OSError:
-        return None
-    finally:
-        sock.close()
 
 
 def sysctl(netns: str, path: str, value: str) -> None:
