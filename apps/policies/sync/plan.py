@@ -138,76 +138,61 @@ def _decide(
     return _decide_both(ours, theirs, mode)
 
 
+def _push(ours: StoredPolicy, theirs: ClusterPolicy, reason: str, drift: bool = False) -> Action:
+    """Write sgpadmin's spec over the cluster object."""
+    return Action(
+        Op.UPDATE_IN_CLUSTER,
+        ours.key,
+        spec=ours.spec,
+        resource_version=theirs.resource_version,
+        uid=theirs.uid,
+        drift=drift,
+        reason=reason,
+    )
+
+
+def _take(ours: StoredPolicy, theirs: ClusterPolicy, reason: str, drift: bool = False) -> Action:
+    """Take the cluster object's spec into the database."""
+    return Action(
+        Op.UPDATE_FROM_CLUSTER,
+        ours.key,
+        spec=theirs.spec,
+        resource_version=theirs.resource_version,
+        uid=theirs.uid,
+        drift=drift,
+        reason=reason,
+    )
+
+
 def _decide_both(ours: StoredPolicy, theirs: ClusterPolicy, mode: DriftMode) -> list[Action]:
     same_spec = dict(ours.spec) == dict(theirs.spec)
     if not ours.governed:
         if same_spec:
             return _bookkeeping(ours, theirs)
-        return [
-            Action(
-                Op.UPDATE_FROM_CLUSTER,
-                ours.key,
-                spec=theirs.spec,
-                resource_version=theirs.resource_version,
-                uid=theirs.uid,
-                reason="changed in the cluster (observed policy)",
-            )
-        ]
-    edited_here = ours.synced_version != ours.version
+        return [_take(ours, theirs, "changed in the cluster (observed policy)")]
+    if same_spec:
+        if not theirs.written_by_us:
+            return [_push(ours, theirs, "same spec; labelling the object as written by sgpadmin")]
+        return _bookkeeping(ours, theirs)
     cluster_untouched = (
         ours.synced_resource_version != ""
         and theirs.resource_version == ours.synced_resource_version
     )
-    if same_spec:
-        if not theirs.written_by_us:
-            return [
-                Action(
-                    Op.UPDATE_IN_CLUSTER,
-                    ours.key,
-                    spec=ours.spec,
-                    resource_version=theirs.resource_version,
-                    uid=theirs.uid,
-                    reason="same spec; labelling the object as written by sgpadmin",
-                )
-            ]
-        return _bookkeeping(ours, theirs)
     if cluster_untouched:
-        return [
-            Action(
-                Op.UPDATE_IN_CLUSTER,
-                ours.key,
-                spec=ours.spec,
-                resource_version=theirs.resource_version,
-                uid=theirs.uid,
-                reason="changed in sgpadmin",
-            )
-        ]
+        return [_push(ours, theirs, "changed in sgpadmin")]
+    edited_here = ours.synced_version != ours.version
     if mode == DriftMode.ADOPT and not edited_here:
+        return [_take(ours, theirs, "edited in the cluster out of band; adopted", drift=True)]
+    if mode == DriftMode.ADOPT:
         return [
-            Action(
-                Op.UPDATE_FROM_CLUSTER,
-                ours.key,
-                spec=theirs.spec,
-                resource_version=theirs.resource_version,
-                uid=theirs.uid,
+            _push(
+                ours,
+                theirs,
+                "edited in the cluster and in sgpadmin; sgpadmin's edit kept",
                 drift=True,
-                reason="edited in the cluster out of band; adopted",
             )
         ]
-    why = "edited in the cluster out of band; restored"
-    if mode == DriftMode.ADOPT:
-        why = "edited in the cluster and in sgpadmin; sgpadmin's edit kept"
-    return [
-        Action(
-            Op.UPDATE_IN_CLUSTER,
-            ours.key,
-            spec=ours.spec,
-            resource_version=theirs.resource_version,
-            uid=theirs.uid,
-            drift=True,
-            reason=why,
-        )
-    ]
+    return [_push(ours, theirs, "edited in the cluster out of band; restored", drift=True)]
 
 
 def _bookkeeping(ours: StoredPolicy, theirs: ClusterPolicy) -> list[Action]:
