@@ -37,7 +37,8 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def bearer(alpha, keep_test_connection):
+def bearer(transactional_db, alpha, keep_test_connection):
+    """Autocommit, as in production: a refused statement must not poison later requests."""
     from apps.accounts.models import APIToken
 
     PolicyFactory(cluster=alpha, name="web")
