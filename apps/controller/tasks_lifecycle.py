@@ -95,8 +95,13 @@ def tick_sweeps() -> int:
 
 
 # -- per node / per cluster work -----------------------------------------------------------------
+RELEASE_BUSY_REQUEUES = 60
+
+
 @shared_task(name="controller.release_pod", acks_late=True)
-def release_pod(cluster_id: int, pod_uid: str) -> str:
+def release_pod(cluster_id: int, pod_uid: str, busy_requeues: int = 0) -> str:
+    """A pod is gone or finished; while an attach holds the pod, try again each second (up to
+    a minute: after that the node's leak check releases it)."""
     from apps.controller import release
 
     cluster = _cluster(cluster_id)
@@ -105,7 +110,9 @@ def release_pod(cluster_id: int, pod_uid: str) -> str:
     with _timed("release_pod"):
         count = release.release_pod(cluster, pod_uid)
     if count is None:
-        release_pod.apply_async((cluster_id, pod_uid), countdown=1.0)
+        if busy_requeues >= RELEASE_BUSY_REQUEUES:
+            return "busy: left to the leak check"
+        release_pod.apply_async((cluster_id, pod_uid, busy_requeues + 1), countdown=1.0)
         return "busy: requeued"
     return f"{count} branches cooling"
 

@@ -73,3 +73,19 @@ def test_worker_start_resyncs_every_node(world, eager, monkeypatch):
     monkeypatch.setenv(tasks.RESYNC_ON_START_ENV, "0")
     tasks.resync_on_worker_start()
     assert GCRun.objects.filter(kind=GCRunKind.RESYNC).count() == 1
+
+
+def test_release_of_a_busy_pod_is_retried_then_left_to_the_leak_check(world, monkeypatch):
+    from .conftest import held_elsewhere
+
+    entry = attached(world, "p1")
+    uid = BranchENI.objects.get(eni_id=entry["eniId"]).pod_uid
+    sent = []
+    monkeypatch.setattr(tasks.release_pod, "apply_async",
+                        lambda args, countdown: sent.append((args, countdown)))
+    with held_elsewhere("pod", world.cluster.pk, uid):
+        assert tasks.release_pod(world.cluster.pk, uid) == "busy: requeued"
+        assert sent == [((world.cluster.pk, uid, 1), 1.0)]
+        last = tasks.release_pod(world.cluster.pk, uid, tasks.RELEASE_BUSY_REQUEUES)
+        assert last == "busy: left to the leak check" and len(sent) == 1
+    assert BranchENI.objects.get(eni_id=entry["eniId"]).state == BranchENIState.ATTACHED
