@@ -132,27 +132,29 @@ def test_expired_watch_relists_and_catches_up(transactional_db, private_kube):
         thread.join(5)
 
 
-def test_connection_loss_relists_and_applies_what_changed_meanwhile(transactional_db):
-    first = KubeStandin().start()
-    port = first.port
-    cluster = Cluster.objects.create(name="flaky", vpc_id="vpc-00000002", kube_api_url=first.url)
-    CoreV1Api(api_client(first.url)).create_namespaced_service_account(
-        "default", {"metadata": {"name": "old"}})
+def test_lost_api_server_relists_and_applies_what_changed_meanwhile(transactional_db,
+                                                                      private_kube):
+    cluster = Cluster.objects.create(name="flaky", vpc_id="vpc-00000002",
+                                     kube_api_url=private_kube.url)
+    core = CoreV1Api(api_client(private_kube.url))
+    core.create_namespaced_service_account("default", {"metadata": {"name": "old"}})
     stop = threading.Event()
     watcher = KindWatcher(cluster, "ServiceAccount", lambda *a: None, stop, watch_timeout=1)
     thread = start_watcher(watcher)
-    second = None
     try:
         eventually(lambda: ServiceAccount.objects.filter(name="old").exists())
-        first.stop()
-        second = KubeStandin(port=port).start()  # a fresh API server: "old" is gone
-        CoreV1Api(api_client(second.url)).create_namespaced_service_account(
-            "default", {"metadata": {"name": "new"}})
-        eventually(lambda: ServiceAccount.objects.filter(name="new").exists(), timeout=60)
+        assert watcher.relists == 1
+        # Every watch and list of service accounts now fails, as if the server were away.
+        private_kube.inject_failure("GET", "serviceaccounts", status=503, count=1000)
+        time.sleep(2.5)  # the open watch ends; the next ones fail
+        core.delete_namespaced_service_account("old", "default")
+        core.create_namespaced_service_account("default", {"metadata": {"name": "new"}})
+        time.sleep(0.5)
+        assert ServiceAccount.objects.filter(name="old").exists()  # nothing seen yet
+        private_kube.clear_failures()
+        eventually(lambda: ServiceAccount.objects.filter(name="new").exists(), timeout=30)
         eventually(lambda: not ServiceAccount.objects.filter(name="old").exists())
         assert watcher.relists >= 2
     finally:
         stop.set()
         thread.join(5)
-        if second is not None:
-            second.stop()
