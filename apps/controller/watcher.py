@@ -8,7 +8,8 @@ watch ends (server timeout: continue from the last version seen) or fails. Objec
 vanished while we were not watching are applied as deletions on relist.
 
 Run it with ``python -m worker watcher`` (or ``python -m apps.controller.watcher``);
-``--cluster NAME`` limits it to some clusters.
+``--cluster NAME`` limits it to some clusters. A full relist also happens every
+``SGPADMIN_WATCH_RESYNC_SECONDS`` (default 1800), as an informer's resync.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from collections.abc import Callable
 log = logging.getLogger("sgpadmin.watcher")
 KINDS = ("Node", "CNINode", "ServiceAccount", "SecurityGroupPolicy", "Pod")
 WATCH_TIMEOUT_SECONDS = 300
+# Relist now and then even when all is well (an informer's resync): a safety net for events
+# lost in ways the API server cannot report.
+RESYNC_SECONDS = float(os.environ.get("SGPADMIN_WATCH_RESYNC_SECONDS", "1800"))
 RETRY_DELAY_SECONDS = 2.0
 
 
@@ -50,7 +54,8 @@ class KindWatcher:
     """List + watch of one kind in one cluster."""
 
     def __init__(self, cluster, kind: str, enqueue: Callable, stop: threading.Event,
-                 watch_timeout: int = WATCH_TIMEOUT_SECONDS) -> None:
+                 watch_timeout: int = WATCH_TIMEOUT_SECONDS,
+                 resync_seconds: float = RESYNC_SECONDS) -> None:
         from apps.controller.inventory_sync import APPLY
         from apps.controller.ports.cluster import ClusterPort
 
@@ -61,6 +66,8 @@ class KindWatcher:
         self.known: dict[tuple[str, str], dict] = {}
         self.relists = 0
         self.version = ""  # "" means: list first
+        self.resync_seconds = resync_seconds
+        self.listed_at = 0.0
 
     def handle(self, event: str, obj: dict) -> None:
         from apps.core.context import ChangeContext, change_scope
@@ -83,6 +90,7 @@ class KindWatcher:
         for obj in items:
             self.handle("ADDED" if _key(self.kind, obj) not in self.known else "MODIFIED", obj)
         self.relists += 1
+        self.listed_at = time.monotonic()
         return version
 
     def run(self) -> None:
@@ -100,7 +108,7 @@ class KindWatcher:
 
         while not self.stop.is_set():
             try:
-                if not self.version:
+                if not self.version or time.monotonic() - self.listed_at > self.resync_seconds:
                     self.version = self.relist()
                 for event, obj in self.port.watch(self.kind, self.version, self.watch_timeout):
                     self.version = obj.get("metadata", {}).get("resourceVersion", self.version)

@@ -158,3 +158,17 @@ def test_lost_api_server_relists_and_applies_what_changed_meanwhile(transactiona
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_periodic_resync_relists_without_errors(transactional_db, private_kube):
+    cluster = Cluster.objects.create(name="resync", vpc_id="vpc-00000003",
+                                     kube_api_url=private_kube.url)
+    stop = threading.Event()
+    watcher = KindWatcher(cluster, "ServiceAccount", lambda *a: None, stop, watch_timeout=1,
+                          resync_seconds=0.5)
+    thread = start_watcher(watcher)
+    try:
+        eventually(lambda: watcher.relists >= 3)
+    finally:
+        stop.set()
+        thread.join(5)
