@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from apps.core.admin import ReadOnlyModelAdmin
 
@@ -17,6 +18,7 @@ from .models import (
 
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "region", "vpc_id", "in_cluster", "branch_cooldown_seconds")
     search_fields = ("name", "vpc_id", "description")
 
