@@ -169,3 +169,28 @@ def test_pool_process_killed_mid_attach_is_redelivered(cluster_world, workers, e
     ec2.control.configure(latency_ms_by_action={})
     done = wait_for_annotations(world, ["r0"], 60, [worker])
     check_invariants(world, done)
+
+
+def test_concurrent_node_reconciles_create_one_trunk(cluster_world, workers, ec2):
+    world = cluster_world
+    world.add_node(0)
+    ec2.control.configure(latency_ms_by_action={"CreateNetworkInterface": 300})
+    from apps.controller.tasks import reconcile_node_task
+
+    for _ in range(6):
+        reconcile_node_task.apply_async((world.cluster.pk, "node-0"), queue=workers.queue)
+    started = [workers(3), workers(3)]
+    deadline = time.monotonic() + 60
+    from apps.inventory.models import Node
+
+    while not Node.objects.filter(name="node-0", managed=True).exists():
+        assert time.monotonic() < deadline, "\n".join(w.tail() for w in started)
+        time.sleep(0.2)
+    time.sleep(2.0)  # the other deliveries finish (busy ones requeue and then find the trunk)
+    trunks = world.ec2_seeder.describe_network_interfaces(Filters=[
+        {"Name": "interface-type", "Values": ["trunk"]}])["NetworkInterfaces"]
+    assert len(trunks) == 1
+    node = world.core.read_node("node-0")
+    assert node.status.capacity[POD_ENI] == "18"
+    initiated = [r for _, r, _ in world.events("node-0") if r == "NodeTrunkInitiated"]
+    assert len(initiated) == 1
