@@ -235,3 +235,14 @@ def test_preview_reports_spec_errors_by_path(alpha, api_for):
     response = api_for("viewer", alpha).post(PREVIEW, preview_body(alpha, spec), format="json")
     assert response.status_code == 400
     assert "spec.securityGroups.groupIds" in response.json()
+
+
+def test_repeating_a_put_changes_nothing(alpha, editor):
+    policy = PolicyFactory(cluster=alpha, namespace="team-a", name="web")
+    body = payload(alpha, description="same", changelog_message="first")
+    first = editor.put(detail(policy), body, format="json")
+    again = editor.put(detail(policy), {**body, "changelog_message": "retry"}, format="json")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first["ETag"] == again["ETag"] == f'"{policy.pk}-v2"'
+    records = ChangeRecord.objects.filter(object_id=str(policy.pk), action="update")
+    assert [r.message for r in records] == ["first"]

@@ -201,6 +201,9 @@ class ScopedModelViewSet(
 
     def perform_update(self, serializer):
         self.apply_change_note(serializer)
+        current = serializer.instance
+        if all(getattr(current, field) == value for field, value in serializer.validated_data.items()):
+            return  # a retried or repeated write: no new version, no change record, same ETag
         instance = serializer.save()
         self.ensure_in_scope(instance, self.get_required_action(self.request))
 
