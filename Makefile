@@ -58,5 +58,11 @@ bench-node: deps system-packages
 bench-webhook: deps
 	$(BIN)/python benchmarks/bench_webhook.py --write docs/benchmarks/webhook.md
 
+# The fault soak (benchmarks/soak.py): attach/detach cycles through real workers while killing
+# them, injecting EC2 faults and restarting a broker of its own. Not a test; prints figures.
+SOAK_CYCLES ?= 300
+soak: deps services
+	SGPADMIN_MODE=test SOAK_CYCLES=$(SOAK_CYCLES) $(BIN)/python benchmarks/soak.py
+
 clean:
 	rm -rf var .pytest_cache
