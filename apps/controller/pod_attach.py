@@ -107,40 +107,44 @@ def _annotate(port: ClusterPort, live: dict, value: str) -> dict:
 
 
 def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> PodOutcome:
+    """Attach a branch ENI to the pod ``namespace/name`` (with this UID, when given)."""
     with change_scope(context=ChangeContext.WORKER, actor_name="controller"):
         cached = Pod.objects.filter(cluster=cluster, namespace=namespace, name=name,
                                     deleted_at__isnull=True).first()
         if cached is not None and cached.pod_eni_annotation and (not uid or cached.uid == uid):
             return PodOutcome("ignored", "already annotated (cache)")
         port = ClusterPort(cluster)
-        live = port.get_pod(namespace, name)
-        if live is None or (uid and live["metadata"].get("uid") != uid):
-            return PodOutcome("gone", "pod deleted or re-created", release_uid=uid)
-        facts = pod_facts(live)
-        node, trunk, status = _node_status(cluster, facts.node_name)
-        decision = triage_pod(facts, status)
-        if isinstance(decision, Ignore):
-            return PodOutcome("ignored", decision.reason)
-        if isinstance(decision, Requeue):
-            return PodOutcome("requeue", decision.reason, decision.after_seconds)
-        if isinstance(decision, Release):
-            return PodOutcome("release", decision.reason, release_uid=facts.uid)
-        with pod_lock(cluster.pk, facts.uid) as owned:
+        if not uid:  # learn the UID first (the watcher always passes it)
+            live = port.get_pod(namespace, name)
+            if live is None:
+                return PodOutcome("gone", "pod deleted")
+            uid = live["metadata"]["uid"]
+        with pod_lock(cluster.pk, uid) as owned:
             if not owned:
-                return PodOutcome("busy", "another worker is attaching this pod", 1.0)
-            return _attach_locked(cluster, port, node, trunk, facts)
+                return PodOutcome("busy", "another worker is handling this pod", 1.0)
+            return _attach_locked(cluster, port, namespace, name, uid)
 
 
-def _attach_locked(cluster, port, node, trunk, facts) -> PodOutcome:
-    live = port.get_pod(facts.namespace, facts.name)  # fresh, now that we own the pod
-    if live is None or live["metadata"].get("uid") != facts.uid:
-        return PodOutcome("gone", "pod deleted or re-created")
-    if POD_ENI in (live["metadata"].get("annotations") or {}):
+def _attach_locked(cluster, port, namespace: str, name: str, uid: str) -> PodOutcome:
+    live = port.get_pod(namespace, name)  # fresh, now that we own the pod
+    if live is None or live["metadata"].get("uid") != uid:
+        return PodOutcome("gone", "pod deleted or re-created", release_uid=uid)
+    facts = pod_facts(live)
+    if facts.annotated:
         done = BranchENI.objects.filter(cluster=cluster, pod_uid=facts.uid,
                                         state=BranchENIState.ATTACHED).first()
-        if done is not None:  # annotated before a crash, rows not yet written: write them
+        if done is not None and not Attachment.objects.filter(
+                eni_id=done.eni_id, until__isnull=True).exists():
+            # annotated before a crash, rows not yet written: write them
             _record(cluster, facts, done, live["metadata"]["annotations"][POD_ENI])
-        return PodOutcome("ignored", "already annotated (API server)")
+    node, trunk, status = _node_status(cluster, facts.node_name)
+    decision = triage_pod(facts, status)
+    if isinstance(decision, Ignore):
+        return PodOutcome("ignored", decision.reason)
+    if isinstance(decision, Requeue):
+        return PodOutcome("requeue", decision.reason, decision.after_seconds)
+    if isinstance(decision, Release):
+        return PodOutcome("release", decision.reason, release_uid=facts.uid)
     selection = _groups(cluster, facts, node)
     reservation = reserve_vlan(cluster, node, trunk, facts, list(selection.group_ids))
     if isinstance(reservation, AtCapacity):
