@@ -12,5 +12,6 @@ urlpatterns = [
     path("policies/", include("apps.policies.urls")),
     path("inventory/", include("apps.inventory.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("controller/", include("apps.controller.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -198,8 +198,11 @@ def _report_stale(port: ClusterPort, plan: resync_plan.ResyncPlan, pods: dict[st
             log.warning("could not record BranchENINotFound", exc_info=True)
 
 
-def resync_cluster(cluster: Cluster) -> list[GCRun]:
-    """Resync every node the cluster has; nodes it no longer has are marked deleted."""
+def resync_cluster(cluster: Cluster, on_node=None) -> list[GCRun]:
+    """Resync every node the cluster has; nodes it no longer has are marked deleted.
+
+    ``on_node(index, total, run)``, when given, hears about each node as it is done (the
+    background job's progress)."""
     port = ClusterPort(cluster)
     nodes, _ = port.list("Node")
     names = sorted(n["metadata"]["name"] for n in nodes)
@@ -216,4 +219,6 @@ def resync_cluster(cluster: Cluster) -> list[GCRun]:
             runs.append(GCRun.objects.create(kind=GCRunKind.RESYNC, cluster=cluster,
                                              node_name=name, started=now, finished=now,
                                              error=str(exc)[:500]))
+        if on_node is not None:
+            on_node(len(runs), len(names), runs[-1])
     return runs

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views import View
 
+from apps.accounts.scoping import user_can
 from apps.controller.models import GCRun
 from apps.core.generic import ObjectDetailView, ObjectListView, PageMixin
 from apps.core.generic.charts import Series, step_chart
@@ -116,6 +117,7 @@ class ClusterUsageView(PageMixin, View):
                 "waiting": waiting.order_by("namespace", "name")[:100],
                 "title": f"Cluster {cluster.name}",
                 "gc_runs": runs,
+                "may_operate": user_can(request.user, "admin", cluster.name),
             }
         )
 
