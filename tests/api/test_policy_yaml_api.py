@@ -144,3 +144,12 @@ def test_export_only_contains_policies_in_scope(alpha, beta, api_for):
 
 def test_export_anonymous_is_401(anonymous_api):
     assert anonymous_api.get(EXPORT).status_code == 401
+
+
+def test_refused_import_does_not_burn_its_idempotency_key(alpha, editor):
+    bad = {"cluster": "alpha", "manifests": manifest("web", groups=("nope",))}
+    assert editor.post(IMPORT, bad, format="json", HTTP_IDEMPOTENCY_KEY="imp-2").status_code == 400
+    good = {"cluster": "alpha", "manifests": manifest("web")}
+    response = editor.post(IMPORT, good, format="json", HTTP_IDEMPOTENCY_KEY="imp-2")
+    assert response.status_code == 200
+    assert response.json()["created"] == ["team-a/web"]

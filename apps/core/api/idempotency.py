@@ -2,8 +2,8 @@
 
 Same key and same request (method, path, canonical body) → the first response is
 replayed with ``Idempotent-Replayed: true``; same key with a different request → 422.
-Only responses below 500 are stored; a request that raised (a validation error, say) is
-not stored, so a corrected retry may reuse its key.
+Only successful (2xx) responses are stored: a refused request (a validation error, say)
+leaves no trace, so a corrected retry may reuse its key.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def idempotent(handler):
         try:
             with transaction.atomic():
                 response = handler(self, request, *args, **kwargs)
-                if response.status_code < 500:
+                if 200 <= response.status_code < 300:
                     with transaction.atomic():
                         IdempotencyKey.objects.create(
                             user=request.user,
