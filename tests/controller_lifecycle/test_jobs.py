@@ -73,3 +73,18 @@ def test_only_cluster_admins_may_start_them(world, client, django_user_model):
 def test_anonymous_users_are_sent_to_log_in(world, client, operation):
     response = client.post(reverse(f"controller:{operation}", args=[world.cluster.pk]))
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_resync_command_prints_what_it_did(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    entry = attached(world, "p1")
+    BranchENI.objects.filter(eni_id=entry["eniId"]).delete()
+    out = StringIO()
+    call_command("resync", cluster=world.cluster.name, stdout=out)
+    assert "node-0: " in out.getvalue() and "adopt 1" in out.getvalue()
+    with pytest.raises(CommandError, match="no cluster named 'nope'"):
+        call_command("resync", cluster="nope")
