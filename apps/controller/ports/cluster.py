@@ -134,7 +134,7 @@ class ClusterPort:
         meta = obj.get("metadata", {})
         namespace = meta.get("namespace") or "default"
         now = datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = {
+        body: Any = {  # a plain dict: the client sends it as is
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"name": f"{meta.get('name')}.{secrets.token_hex(8)}",
                          "namespace": namespace},

@@ -93,8 +93,9 @@ def _count_attempt(**kwargs: Any) -> None:
     if kwargs.get("caught_exception") is not None:
         outcome = type(kwargs["caught_exception"]).__name__
     else:
-        _http, parsed = kwargs.get("response") or (None, {})
-        outcome = (parsed or {}).get("Error", {}).get("Code") or "ok"
+        response = kwargs.get("response") or (None, None)
+        parsed: dict[str, Any] = response[1] or {}
+        outcome = parsed.get("Error", {}).get("Code") or "ok"
     EC2_CALLS.labels(action, outcome).inc()
 
 
