@@ -22,6 +22,10 @@ def beat_schedule() -> dict[str, dict]:
             "task": "apps.policies.tasks.sync_policies_everywhere",
             "schedule": _seconds("SGPADMIN_POLICY_SYNC_SECONDS", 300),
         },
+        "purge-idempotency-keys": {
+            "task": "core.purge_expired_idempotency_keys",
+            "schedule": _seconds("SGPADMIN_IDEMPOTENCY_PURGE_SECONDS", 3600),
+        },
         **lifecycle_schedule(),
     }
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .jobs.runner import run_job
 
-__all__ = ["heartbeat", "heartbeat_record_path", "run_job"]
+__all__ = ["heartbeat", "heartbeat_record_path", "purge_expired_idempotency_keys", "run_job"]
 
 
 def heartbeat_record_path() -> Path:
@@ -39,3 +39,12 @@ def heartbeat(note: str = "") -> dict:
     partial.write_text(json.dumps(record))
     partial.replace(path)  # atomic: a reader never sees half a record
     return record
+
+
+@shared_task(name="core.purge_expired_idempotency_keys")
+def purge_expired_idempotency_keys() -> int:
+    """Forget stored answers to ``Idempotency-Key`` requests once their time is up."""
+    from .models import IdempotencyKey
+
+    deleted, _ = IdempotencyKey.objects.filter(expires__lte=timezone.now()).delete()
+    return deleted
