@@ -52,6 +52,9 @@ test-embedded: deps
 # Benchmarks (not tests): each writes its figures and command to docs/benchmarks/.
 bench: bench-controller bench-webhook bench-node
 
+bench-controller: deps services
+	$(BIN)/python benchmarks/bench_controller.py --profile both --timeout 900 --write var/bench-controller.md
+
 bench-node: deps system-packages
 	$(BIN)/python benchmarks/bench_node.py --pods 100
 
