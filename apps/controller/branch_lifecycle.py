@@ -73,7 +73,8 @@ def ensure_branch(ec2: EC2Port, cluster: Cluster, node: Node, trunk: TrunkENI,
     """Create and associate the reserved branch, resuming whatever an earlier attempt did."""
     branch = reservation.branch
     if not branch.eni_id:
-        found = ec2.find_branch(trunk.eni_id, branch.vlan_id) if reservation.resumed else None
+        found = (ec2.find_branch(trunk.eni_id, branch.vlan_id, list(branch.security_group_ids))
+                 if reservation.resumed else None)
         created = found or ec2.create_branch(
             node.subnet_id, list(branch.security_group_ids), node.instance_id, cluster.name,
             trunk.eni_id, branch.vlan_id)
@@ -119,7 +120,8 @@ def discard_branch(ec2: EC2Port, branch: BranchENI, trunk: TrunkENI, reason: str
     try:
         eni_id = branch.eni_id
         if not eni_id:  # the create may have happened with its answer lost
-            found = ec2.find_branch(trunk.eni_id, branch.vlan_id)
+            found = ec2.find_branch(trunk.eni_id, branch.vlan_id,
+                                    list(branch.security_group_ids))
             eni_id = found.eni_id if found else ""
         if branch.association_id:
             ec2.disassociate(branch.association_id)

@@ -125,7 +125,8 @@ def delete_in_ec2(ec2: EC2Port, branch: BranchENI) -> None:
     """
     eni_id = branch.eni_id
     if not eni_id:  # the create may have happened with its answer lost
-        found = ec2.find_branch(branch.trunk.eni_id, branch.vlan_id)
+        found = ec2.find_branch(branch.trunk.eni_id, branch.vlan_id,
+                                list(branch.security_group_ids))
         eni_id = found.eni_id if found else ""
     if branch.association_id:
         try:

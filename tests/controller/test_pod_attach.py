@@ -267,3 +267,39 @@ def test_resumed_attempt_grants_the_permission_exactly_once(ready, ec2, action):
     [entry] = annotation(world, "p1")
     [granted] = permissions(world, entry["eniId"])
     assert granted["Permission"] == "INSTANCE-ATTACH"
+
+
+def test_a_resumed_attempt_never_takes_an_orphan_with_other_groups(ready, ec2):
+    from apps.controller.core.constants import TAG_TRUNK_ENI_ID, TAG_VLAN_ID
+    from apps.inventory.models import TrunkENI
+
+    world = ready
+    world.add_pod("p1", 0)
+    # The attempt stops at the create (botocore's three attempts all fail).
+    ec2.control.configure(faults=[{"actions": ["CreateNetworkInterface"], "count": 3,
+                                   "code": "InternalError", "status": 500, "when": "before"}])
+    with pytest.raises(Exception, match="InternalError"):
+        attach_pod(world.cluster, "default", "p1")
+    [held] = BranchENI.objects.all()
+    assert held.state == BranchENIState.CREATING and not held.eni_id
+    # An older orphan on the same trunk and VLAN, carrying another pod's groups.
+    trunk = TrunkENI.objects.get(node__name="node-0")
+    node = Node.objects.get(name="node-0")
+    vpc = world.ec2_seeder.describe_subnets(SubnetIds=[node.subnet_id])["Subnets"][0]["VpcId"]
+    other = world.ec2_seeder.create_security_group(
+        VpcId=vpc, GroupName="someone-else", Description="another pod's group")["GroupId"]
+    orphan = world.ec2_seeder.create_network_interface(
+        SubnetId=node.subnet_id, Groups=[other], Description=BRANCH_DESCRIPTION,
+        TagSpecifications=[{"ResourceType": "network-interface", "Tags": [
+            {"Key": TAG_TRUNK_ENI_ID, "Value": trunk.eni_id},
+            {"Key": TAG_VLAN_ID, "Value": str(held.vlan_id)}]}],
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.control.configure(faults=[])
+
+    assert attach_pod(world.cluster, "default", "p1").result == "attached"
+
+    [entry] = annotation(world, "p1")
+    assert entry["eniId"] != orphan
+    eni = world.ec2_seeder.describe_network_interfaces(
+        NetworkInterfaceIds=[entry["eniId"]])["NetworkInterfaces"][0]
+    assert sorted(g["GroupId"] for g in eni["Groups"]) == sorted(held.security_group_ids)

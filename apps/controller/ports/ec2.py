@@ -253,14 +253,26 @@ class EC2Port:
             raise
         return True
 
-    def find_branch(self, trunk_eni_id: str, vlan_id: int) -> CreatedENI | None:
-        """A branch created for (trunk, VLAN) by an earlier attempt, found by its tags."""
+    def find_branch(self, trunk_eni_id: str, vlan_id: int,
+                    security_group_ids: list[str] | None = None) -> CreatedENI | None:
+        """A branch created for (trunk, VLAN) by an earlier attempt, found by its tags.
+
+        Only an unassociated ENI qualifies, and, with ``security_group_ids``, only one that
+        carries exactly those groups: an older orphan on the same VLAN with another pod's
+        groups must never be handed to this pod (the sweep deletes it)."""
         answer = self.client.describe_network_interfaces(Filters=[
             {"Name": f"tag:{TAG_TRUNK_ENI_ID}", "Values": [trunk_eni_id]},
             {"Name": f"tag:{TAG_VLAN_ID}", "Values": [str(vlan_id)]},
         ])
-        found = answer.get("NetworkInterfaces", [])
-        return _created(found[0]) if found else None
+        wanted = sorted(security_group_ids) if security_group_ids is not None else None
+        for eni in answer.get("NetworkInterfaces", []):
+            groups = sorted(g["GroupId"] for g in eni.get("Groups", []))
+            if wanted is not None and groups != wanted:
+                continue
+            if self.association_of(eni["NetworkInterfaceId"]):
+                continue
+            return _created(eni)
+        return None
 
     # -- trunk associations -----------------------------------------------------------------
     def associate(self, branch_eni_id: str, trunk_eni_id: str, vlan_id: int) -> str:
