@@ -64,10 +64,11 @@ class Controller:
         self.work.append(work)
 
     def converge(self):
-        from apps.controller.inventory_sync import NodeWork, PolicySyncWork
+        from apps.controller.inventory_sync import NodeWork, PodRelease, PolicySyncWork
         from apps.controller.node_reconcile import reconcile_node
         from apps.controller.pod_attach import attach_pod
         from apps.controller.ports.cluster import ClusterPort
+        from apps.controller.release import release_pod
         from apps.policies.sync.apply import sync_cluster
 
         for watcher in self.watchers:
@@ -79,6 +80,8 @@ class Controller:
                 outcomes.append(reconcile_node(self.cluster, work.name))
             elif isinstance(work, PolicySyncWork):
                 outcomes.append(sync_cluster(self.cluster, ClusterPort(self.cluster).custom))
+            elif isinstance(work, PodRelease):
+                outcomes.append(release_pod(self.cluster, work.uid))
             else:
                 outcomes.append(attach_pod(self.cluster, work.namespace, work.name, work.uid))
         return outcomes
