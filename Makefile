@@ -27,8 +27,14 @@ system-packages:
 services:
 	bash scripts/services.sh
 
+# Type checks on the pure cores and the protocol code (STYLE: mypy on the core packages).
+MYPY_PATHS := apps/controller/core apps/policies/selectors.py apps/policies/matching.py \
+              apps/policies/validation.py apps/policies/sync/plan.py apps/webhooks \
+              node-agent/src/sgp_node_agent
+
 lint: deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(MYPY_PATHS)
 
 migrate: deps
 	SGPADMIN_MODE=demo $(BIN)/python manage.py migrate --no-input

@@ -27,11 +27,12 @@ class Role(models.TextChoices):
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.VIEWER: frozenset({"view"}),
-    Role.EDITOR: frozenset({"view", "add", "change", "delete"}),
-    Role.APPROVER: frozenset({"view", "add", "change", "delete", "approve"}),
-    Role.ADMIN: frozenset({"view", "add", "change", "delete", "approve", "admin"}),
+    "viewer": frozenset({"view"}),
+    "editor": frozenset({"view", "add", "change", "delete"}),
+    "approver": frozenset({"view", "add", "change", "delete", "approve"}),
+    "admin": frozenset({"view", "add", "change", "delete", "approve", "admin"}),
 }
+assert set(ROLE_ACTIONS) == set(Role.values), "every role needs its actions"
 
 
 class User(AbstractUser):

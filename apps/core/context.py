@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ChangeContext:
@@ -26,13 +27,13 @@ class ChangeContext:
 class ChangeScope:
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)
     context: str = ChangeContext.WORKER
-    user: object | None = None  # a User, or None for the system
+    user: Any = None  # a User, or None for the system
     actor_name: str = "system"
     message: str = ""
     ticket_ref: str = ""
-    request: object | None = None  # the HttpRequest, whose user is resolved late
+    request: Any = None  # the HttpRequest, whose user is resolved late
 
-    def actor(self) -> tuple[object | None, str]:
+    def actor(self) -> tuple[Any, str]:
         """The acting user and a frozen display name, resolved when a change is recorded."""
         user = self.user
         if user is None and self.request is not None:

@@ -203,13 +203,13 @@ def plan_resync(branches: Iterable[EC2Branch], pods: Iterable[PodView],
 
     # 2. Branches in EC2: kept for the pod that names them, else orphans.
     for branch in branches:
-        row = row_of.get(branch.eni_id)
+        held = row_of.get(branch.eni_id)
         user = user_of.get(branch.eni_id)
-        if user is None and row is not None and row.state in ("creating", "attached") \
-                and row.pod_uid in live and not live[row.pod_uid].annotated:
-            user = row.pod_uid  # attach in progress, not yet annotated
-        if row is not None:
-            _reconcile_row(plan, row, branch, user, vlans)
+        if user is None and held is not None and held.state in ("creating", "attached") \
+                and held.pod_uid in live and not live[held.pod_uid].annotated:
+            user = held.pod_uid  # attach in progress, not yet annotated
+        if held is not None:
+            _reconcile_row(plan, held, branch, user, vlans)
             continue
         vlan_id = branch.vlan_id
         if not vlan_id:
