@@ -13,6 +13,7 @@ It listens on 127.0.0.1 only; port 0 picks a free port (``endpoint_url`` tells w
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -58,6 +59,20 @@ class QuietRequestHandler(MotoRequestHandler):
         pass
 
 
+class SerializedApp:
+    """One request at a time inside moto: its backends iterate dicts that other request
+    threads change (an ENI describe racing a create answered an HTML 500). Latency and
+    throttling sit outside, in :class:`EC2Limits`, so simulated slowness still overlaps."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Any):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 class EC2Standin(ThreadedMotoServer):
     """moto's ``ThreadedMotoServer`` whose WSGI app is wrapped in :class:`EC2Limits`.
 
@@ -72,7 +87,9 @@ class EC2Standin(ThreadedMotoServer):
         use_safe_aws_environment()
         trunking.install()
         self.limits = EC2Limits(
-            DomainDispatcherApplication(create_backend_app), config, reset_state=reset_moto_state
+            SerializedApp(DomainDispatcherApplication(create_backend_app)),
+            config,
+            reset_state=reset_moto_state,
         )
 
     def _server_entry(self) -> None:

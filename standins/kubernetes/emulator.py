@@ -77,7 +77,9 @@ class KubeApiEmulator(ListAndWatch, InjectedFailures, kmock.KubernetesEmulator):
     extra_resources: tuple[ServedResource, ...] = ()
     watch_history: int = 10_000  # events kept for resuming watches; older ones answer 410
     object_history: int = 5  # versions kept per object in ``objects[...].history``
-    request_log: int = 2_000  # requests kept for assertions (kmock alone keeps all)
+    # Requests kept for assertions (kmock alone keeps all). Every request scans this log, so
+    # a long one makes each call slow under load (1-10 s per GET at 1,000 pods with 2,000).
+    request_log: int = 100
 
     _served: dict[str, ServedResource] = attrs.field(factory=dict, init=False)
     # Starts from the clock (ms), so versions seen on an earlier stand-in (say, on the same port
