@@ -74,7 +74,18 @@ def run_health(args: list[str]) -> int:
         default=None,
         help="seconds since the worker last touched its file (default: 3 intervals)",
     )
+    parser.add_argument(
+        "--watcher", action="store_true", help="check the cluster watcher instead of a worker"
+    )
     options = parser.parse_args(args)
+    if options.watcher:
+        from .liveness import watcher_liveness_file
+
+        max_age = options.max_age if options.max_age is not None else 10.0
+        ok, message = check_liveness(watcher_liveness_file(settings.VAR_DIR), max_age)
+        message = message.replace("worker", "watcher", 1)
+        print(message, file=sys.stdout if ok else sys.stderr)
+        return 0 if ok else 1
     max_age = options.max_age if options.max_age is not None else 3 * liveness_interval()
     ok, message = check_liveness(liveness_file(settings.VAR_DIR), max_age)
     print(message, file=sys.stdout if ok else sys.stderr)

@@ -25,6 +25,13 @@ def liveness_file(var_dir: Path) -> Path:
     return Path(override) if override else Path(var_dir) / "worker" / "alive"
 
 
+def watcher_liveness_file(var_dir: Path) -> Path:
+    """The file the cluster watcher touches while every one of its watch threads runs;
+    ``SGPADMIN_WATCHER_LIVENESS_FILE`` overrides it."""
+    override = os.environ.get("SGPADMIN_WATCHER_LIVENESS_FILE")
+    return Path(override) if override else Path(var_dir) / "watcher" / "alive"
+
+
 def liveness_interval() -> float:
     return float(os.environ.get("SGPADMIN_WORKER_LIVENESS_SECONDS") or DEFAULT_INTERVAL_SECONDS)
 

@@ -162,14 +162,26 @@ def main(argv: list[str] | None = None) -> int:
     if not clusters:
         log.error("no clusters configured")
         return 1
+    from django.conf import settings
+
+    from worker.liveness import touch, watcher_liveness_file
+
     stop, watchers = start_watchers(clusters)
     log.info("watching %d cluster(s): %s", len(clusters), ", ".join(c.name for c in clusters))
+    alive = watcher_liveness_file(settings.VAR_DIR)
     try:
+        # The liveness file stays fresh only while every watch thread runs
+        # (``python -m worker health --watcher`` checks its age).
         while all(thread.is_alive() for _, thread in watchers):
+            touch(alive)
             time.sleep(1)
+        log.error("a watch thread stopped; exiting so that the supervisor restarts us")
+        return 1
     except KeyboardInterrupt:
         stop.set()
-    return 0
+        return 0
+    finally:
+        alive.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
