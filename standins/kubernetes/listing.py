@@ -108,8 +108,12 @@ class ListAndWatch:
             )
 
         cursor = since
-        while not self._closing:
+        while True:
             async with self._changed:
+                # Checked under the lock: close_watches() notifies under it, so a watch
+                # cannot miss the wake-up between this check and its wait.
+                if self._closing:
+                    return
                 if self._events and cursor < self._events[0].revision - 1:
                     yield watching.gone_event(cursor, self._events[0].revision)
                     return  # the watcher fell behind the log (or the stand-in was reset)
