@@ -45,6 +45,9 @@ def run_worker(args: list[str]) -> int:
     app.steps["worker"].add(
         make_liveness_step(liveness_file(settings.VAR_DIR), liveness_interval())
     )
+    from .metrics import serve_metrics_if_asked
+
+    serve_metrics_if_asked()
     argv = ["worker", "--loglevel=INFO"]
     if app.conf.broker_url.startswith("filesystem:"):
         argv += ["--without-gossip", "--without-mingle"]  # no peers to talk to

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -129,7 +130,11 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     username, password = ensure_admin(var_dir)
     forget_live_inventory("sgp-cluster")
-    child_env = {"PYTHONUNBUFFERED": "1", "SGPADMIN_MODE": "demo"}
+    metrics_dir = run_dir / "prometheus"  # counters of every process, summed at /metrics
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    child_env = {"PYTHONUNBUFFERED": "1", "SGPADMIN_MODE": "demo",
+                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
 
     with ProcessGroup() as group:
         group.start(
