@@ -130,13 +130,18 @@ def release_node_queue(cluster_id: int, node_name: str) -> str:
             f"leaked={len(outcome.leaked)}")
 
 
+def _deleted_node(cluster_id: int, node_name: str) -> tuple[Cluster | None, Node | None]:
+    """The cluster and the node row, when that node is marked deleted."""
+    node = Node.objects.filter(cluster_id=cluster_id, name=node_name,
+                               deleted_at__isnull=False).first()
+    return _cluster(cluster_id), node
+
+
 @shared_task(name="controller.release_deleted_node", acks_late=True)
 def release_deleted_node(cluster_id: int, node_name: str) -> str:
     from apps.controller import release
 
-    cluster = _cluster(cluster_id)
-    node = Node.objects.filter(cluster_id=cluster_id, name=node_name,
-                               deleted_at__isnull=False).first()
+    cluster, node = _deleted_node(cluster_id, node_name)
     if cluster is None or node is None:
         return "node not deleted"
     with _timed("node_release"):
@@ -148,9 +153,7 @@ def release_deleted_node(cluster_id: int, node_name: str) -> str:
 def cleanup_terminated_node(cluster_id: int, node_name: str) -> str:
     from apps.controller import gc
 
-    cluster = _cluster(cluster_id)
-    node = Node.objects.filter(cluster_id=cluster_id, name=node_name,
-                               deleted_at__isnull=False).first()
+    cluster, node = _deleted_node(cluster_id, node_name)
     if cluster is None or node is None:
         return "node not deleted"
     with _timed("node_termination"):
