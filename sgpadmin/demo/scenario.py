@@ -162,7 +162,8 @@ class Scenario:
 
     # -- the node, as root ---------------------------------------------------------------
     def _plumb(self, pods: dict, annotation: dict) -> None:
-        from standins.netlab import PostgresServer, VpcLab, postgres_binaries, query_from
+        from standins.dbhost import PostgresServer, postgres_binaries, query_from
+        from standins.netlab import VpcLab
 
         from .node_agent import NodeAgent
 

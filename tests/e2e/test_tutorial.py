@@ -23,8 +23,9 @@ from rest_framework.test import APIClient
 
 from sgpadmin.demo import tutorial as t
 from sgpadmin.demo.node_agent import NodeAgent
+from standins.dbhost import PostgresServer, postgres_binaries, query_from
 from standins.fabric import fabric_from_ec2
-from standins.netlab import Listener, PostgresServer, VpcLab, connect, postgres_binaries, query_from
+from standins.netlab import Listener, VpcLab, connect
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 BIN = Path(sys.executable).parent

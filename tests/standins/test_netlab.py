@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
+from standins.dbhost import PostgresServer, postgres_binaries, query_from
 from standins.fabric import Fabric, FabricENI, IngressRule
-from standins.netlab import Listener, PostgresServer, VpcLab, connect, postgres_binaries, query_from
+from standins.netlab import Listener, VpcLab, connect
 
 pytestmark = pytest.mark.netns
 
