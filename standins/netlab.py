@@ -91,6 +91,50 @@ class Listener:
         self.sock.close()
 
 
+def link_mac(netns: str, link: str) -> str:
+    return sh("ip", "-n", netns, "-o", "link", "show", link).split("link/ether ")[1].split()[0]
+
+
+def wire_primary_eni_pod(pod_netns: str, node_netns: str, host_veth: str, ip: str) -> None:
+    """What the regular VPC CNI does for a pod on the primary ENI: a veth into the pod,
+    the pod's /32, its link-local gateway with a permanent neighbour, the host route."""
+    sh(
+        "ip",
+        "-n",
+        pod_netns,
+        "link",
+        "add",
+        "eth0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        host_veth,
+        "netns",
+        node_netns,
+    )
+    sh("ip", "-n", pod_netns, "addr", "add", f"{ip}/32", "dev", "eth0")
+    sh("ip", "-n", pod_netns, "link", "set", "eth0", "up")
+    sh("ip", "-n", node_netns, "link", "set", host_veth, "up")
+    sh("ip", "-n", pod_netns, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
+    sh("ip", "-n", pod_netns, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
+    sh(
+        "ip",
+        "-n",
+        pod_netns,
+        "neigh",
+        "add",
+        "169.254.1.1",
+        "lladdr",
+        link_mac(node_netns, host_veth),
+        "dev",
+        "eth0",
+        "nud",
+        "permanent",
+    )
+    sh("ip", "-n", node_netns, "route", "add", f"{ip}/32", "dev", host_veth, "scope", "link")
+
+
 @dataclass
 class NodeNet:
     netns: str
@@ -199,10 +243,7 @@ class VpcLab:
         sh("ip", "-n", netns, "addr", "add", f"{ip}/{prefix}", "dev", "eth0")
         gateway = self._gateway_on(link, subnet_cidr)
         sh("ip", "-n", netns, "route", "add", "default", "via", gateway, "dev", "eth0")
-        host_mac = (
-            sh("ip", "-n", netns, "-o", "link", "show", "eth0").split("link/ether ")[1].split()[0]
-        )
-        self.route_eni(ip, link, host_mac)
+        self.route_eni(ip, link, link_mac(netns, "eth0"))
         return netns
 
     def host_link(self, short: str) -> str:
@@ -211,47 +252,7 @@ class VpcLab:
     def plain_pod(self, node: NodeNet, short: str, ip: str) -> str:
         """A pod on the node's primary ENI, as the regular VPC CNI plumbs it."""
         netns = self.add_netns(short)
-        host = f"veth{short}"[:15]
-        sh(
-            "ip",
-            "-n",
-            netns,
-            "link",
-            "add",
-            "eth0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            host,
-            "netns",
-            node.netns,
-        )
-        sh("ip", "-n", netns, "addr", "add", f"{ip}/32", "dev", "eth0")
-        sh("ip", "-n", netns, "link", "set", "eth0", "up")
-        sh("ip", "-n", node.netns, "link", "set", host, "up")
-        host_mac = (
-            sh("ip", "-n", node.netns, "-o", "link", "show", host)
-            .split("link/ether ")[1]
-            .split()[0]
-        )
-        sh("ip", "-n", netns, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
-        sh("ip", "-n", netns, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
-        sh(
-            "ip",
-            "-n",
-            netns,
-            "neigh",
-            "add",
-            "169.254.1.1",
-            "lladdr",
-            host_mac,
-            "dev",
-            "eth0",
-            "nud",
-            "permanent",
-        )
-        sh("ip", "-n", node.netns, "route", "add", f"{ip}/32", "dev", host, "scope", "link")
+        wire_primary_eni_pod(netns, node.netns, f"veth{short}"[:15], ip)
         self.route_eni(ip, node.primary_link, node.primary_mac)
         return netns
 

@@ -21,7 +21,7 @@ import secrets
 
 from sgp_node_agent.netns import entered, open_netns, write_sysctl
 
-from standins.netlab import Listener, connect, ns_path, sh
+from standins.netlab import Listener, connect, link_mac, ns_path, sh, wire_primary_eni_pod
 
 __all__ = ["Lab", "Listener", "connect", "ns_path", "sh", "sysctl"]
 
@@ -186,8 +186,7 @@ class Lab:
         return self
 
     def link_mac(self, netns: str, link: str) -> str:
-        out = sh("ip", "-n", netns, "-o", "link", "show", link)
-        return out.split("link/ether ")[1].split()[0]
+        return link_mac(netns, link)
 
     def register_branch(self, mac: str, ip: str, mark: int = POD_SG_MARK) -> None:
         """What EC2 knows: the branch's IP→MAC (the VPC never ARPs) and its security group."""
@@ -224,41 +223,7 @@ class Lab:
         name = f"sgp{self.tag}-{short}"
         self.add_netns(name)
         host = f"veth{short}"[:15]
-        sh(
-            "ip",
-            "-n",
-            name,
-            "link",
-            "add",
-            "eth0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            host,
-            "netns",
-            self.node,
-        )
-        sh("ip", "-n", name, "addr", "add", f"{ip}/32", "dev", "eth0")
-        sh("ip", "-n", name, "link", "set", "eth0", "up")
-        sh("ip", "-n", self.node, "link", "set", host, "up")
-        sh("ip", "-n", name, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
-        sh("ip", "-n", name, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
-        sh(
-            "ip",
-            "-n",
-            name,
-            "neigh",
-            "add",
-            "169.254.1.1",
-            "lladdr",
-            self.link_mac(self.node, host),
-            "dev",
-            "eth0",
-            "nud",
-            "permanent",
-        )
-        sh("ip", "-n", self.node, "route", "add", f"{ip}/32", "dev", host, "scope", "link")
+        wire_primary_eni_pod(name, self.node, host, ip)
         sh(
             "ip",
             "-n",
