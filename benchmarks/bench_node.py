@@ -3,14 +3,20 @@
 Needs root (network namespaces). Builds the netns lab of tests/node_agent (node, VPC fabric,
 RDS), a kmock Kubernetes API with N annotated pods, and measures:
 
-1. end to end, as a container runtime sees it: ``sgp-cni`` run as a subprocess (Python start-up
-   of the stdlib-only client + one unix-socket round trip to a running ``sgp-node-agent``
-   process, which reads the pod from the API and plumbs it);
+1. end to end, as a container runtime sees it: the ``sgp-cni`` plugin as ``sgp-node-agent
+   install-cni`` writes it (the fast client under ``python -IS``) run as a subprocess, one
+   unix-socket round trip to a running ``sgp-node-agent`` process, which reads the pod from the
+   API and plumbs it (DEL: removes rules and routes, renames the branch link and replies; the
+   link is deleted in the background);
 2. the same calls over the daemon's socket from the benchmark process (no process start), the
-   start-up of ``sgp-cni`` alone (a VERSION call), and a paired run where pods alternate between
-   the two ways so that both see the same load;
+   plugin's start-up alone (a VERSION call through the daemon; also for the ``sgp-cni`` console
+   script, which starts with ``site``), and a paired run where pods alternate between the two
+   ways so that both see the same load;
 3. in process: the daemon's own work per call (pod cache + plan + netlink), without socket;
 4. the pure plan alone.
+
+After each DEL phase the benchmark waits for the daemon's background link deletions (the
+socket's SETTLE request), times that wait, and fails if any branch link is left.
 
 Usage: sudo .venv/bin/python benchmarks/bench_node.py [--pods 100] [--mode strict]
 """
@@ -36,7 +42,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "node_agent"))
 from harness import BIN, InProcessNode, Node, annotation, netconf  # noqa: E402
 from kube_emulator import EmulatedKubernetes  # noqa: E402
 from lab import RDS_IP, RDS_PORT, Lab, connect, sh  # noqa: E402
-from sgp_node_agent.cni import call_daemon  # noqa: E402
+from sgp_node_agent.cni_client import SETTLE_VERB, cni_request, exchange  # noqa: E402
 from sgp_node_agent.kube import PodCache, PodSource  # noqa: E402
 from sgp_node_agent.netconf import parse_environment, parse_netconf  # noqa: E402
 from sgp_node_agent.plan import PodInputs, plan_pod  # noqa: E402
@@ -178,9 +184,22 @@ def run_in_process_phase(
     return adds, dels
 
 
-def check_no_branch_links(lab) -> None:
+def call_socket(node: Node, env: dict, config: dict) -> tuple[int, dict | None]:
+    """One CNI call over the daemon's socket from this process, as the plugin sends it."""
+    status, output = exchange(node.socket, cni_request(env, json.dumps(config).encode()))
+    return status, (json.loads(output) if output.strip() else None)
+
+
+def settle_and_check(lab, node: Node | None, figures: dict, phase: str) -> None:
+    """Wait for the daemon's background link deletions, then fail if any branch link is left."""
+    started = time.perf_counter()
+    if node is not None:
+        status, output = exchange(node.socket, SETTLE_VERB)
+        if status != 0:
+            raise SystemExit(f"SETTLE failed: {output!r}")
+    figures.setdefault("settle_ms", {})[phase] = round((time.perf_counter() - started) * 1000, 2)
     links = sh("ip", "-n", lab.node, "-br", "link").splitlines()
-    leftover = [line for line in links if "vlan.eth." in line]
+    leftover = [line for line in links if "vlan.eth." in line or "vlan.del." in line]
     if leftover:
         raise SystemExit(f"DEL left links behind: {leftover}")
 
@@ -206,11 +225,11 @@ def run_socket_phase(node: Node, specs, namespace, mode) -> tuple[list[float], l
                 config["prevResult"] = results[spec["name"]]
             env = cni_env(command, f"sock-{spec['name']}", spec["netns"], spec, namespace)
             started = time.perf_counter()
-            reply = call_daemon(node.socket, {"env": env, "config": config})
+            code, out = call_socket(node, env, config)
             times.append(time.perf_counter() - started)
-            if reply.get("error"):
-                raise SystemExit(f"{command} failed: {reply['error']}")
-            results[spec["name"]] = reply.get("result")
+            if code != 0:
+                raise SystemExit(f"{command} failed: {out}")
+            results[spec["name"]] = out
     return adds, dels
 
 
@@ -229,8 +248,7 @@ def run_paired_phase(node: Node, specs, namespace, mode) -> dict:
             if index % 2 == 0:
                 config = dict(base, **({"prevResult": prev} if prev else {}))
                 env = cni_env(command, container_id, spec["netns"], spec, namespace)
-                reply = call_daemon(node.socket, {"env": env, "config": config})
-                code, out = (1, reply["error"]) if reply.get("error") else (0, reply.get("result"))
+                code, out = call_socket(node, env, config)
                 way = "socket"
             else:
                 code, out = node.cni(
@@ -248,13 +266,14 @@ def run_paired_phase(node: Node, specs, namespace, mode) -> dict:
     }
 
 
-def plugin_startup(count: int) -> list[float]:
+def plugin_startup(plugin: str, socket_path: str, count: int) -> list[float]:
+    """VERSION through the daemon: the plugin's process start-up plus one tiny round trip."""
     times = []
     for _ in range(count):
         started = time.perf_counter()
         subprocess.run(
-            [str(BIN / "sgp-cni")],
-            input='{"cniVersion": "1.0.0"}',
+            [plugin],
+            input=json.dumps({"cniVersion": "1.0.0", "agentSocket": socket_path}),
             env={"CNI_COMMAND": "VERSION", "PATH": os.environ.get("PATH", "")},
             capture_output=True,
             text=True,
@@ -333,16 +352,19 @@ def main() -> int:
         adds, dels = run_subprocess_phase(lab, node, specs, namespace, cpu)
         figures["cpu"] = cpu
         figures["subprocess"] = {"add": summary(adds), "del": summary(dels)}
-        check_no_branch_links(lab)
+        settle_and_check(lab, node, figures, "subprocess")
 
         fresh_sandboxes(lab, specs, "s")
         adds, dels = run_socket_phase(node, specs, namespace, args.mode)
         figures["socket"] = {"add": summary(adds), "del": summary(dels)}
-        check_no_branch_links(lab)
-        figures["startup"] = summary(plugin_startup(30))
+        settle_and_check(lab, node, figures, "socket")
+        figures["startup"] = summary(plugin_startup(node.plugin, node.socket, 30))
+        figures["startup_console_script"] = summary(
+            plugin_startup(str(BIN / "sgp-cni"), node.socket, 30)
+        )
         fresh_sandboxes(lab, specs, "t")
         figures["paired"] = run_paired_phase(node, specs, namespace, args.mode)
-        check_no_branch_links(lab)
+        settle_and_check(lab, node, figures, "paired")
         node.stop()
 
         fresh_sandboxes(lab, specs, "q")
@@ -354,6 +376,7 @@ def main() -> int:
         )
         node.start()
         adds, dels = run_in_process_phase(node, specs, namespace, args.mode)
+        settle_and_check(lab, node, figures, "in_process")
         node.stop()
         cache.stop()
         node = None
@@ -374,6 +397,7 @@ def main() -> int:
         ("ADD  socket client, no process start", figures["socket"]["add"]),
         ("DEL  socket client, no process start", figures["socket"]["del"]),
         ("sgp-cni VERSION (process start-up)", figures["startup"]),
+        ("console script VERSION (with site)", figures["startup_console_script"]),
         ("ADD  in-process (cache+plan+netlink)", figures["in_process"]["add"]),
         ("DEL  in-process (plan+netlink)", figures["in_process"]["del"]),
         ("plan only (parse + plan_pod)", figures["plan_only"]),
@@ -394,6 +418,10 @@ def main() -> int:
         "daemon ADD mean {daemon_add_cpu_mean_ms} ms, DEL mean {daemon_del_cpu_mean_ms} ms".format(
             **figures["cpu"]
         )
+    )
+    print(
+        "waiting for the background link deletions after the last DEL (SETTLE), ms: "
+        + ", ".join(f"{phase} {ms}" for phase, ms in figures["settle_ms"].items())
     )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     figures["loadavg"] = os.getloadavg()[0]

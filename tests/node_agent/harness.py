@@ -1,4 +1,6 @@
-"""Running ``sgp-node-agent`` and ``sgp-cni`` the way a node and a container runtime do."""
+"""Running ``sgp-node-agent`` and ``sgp-cni`` the way a node and a container runtime do: the
+plugin is installed into the node's CNI bin directory (``install-cni``) and executed from
+there."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import time
 from pathlib import Path
 
 from lab import VPC_CIDR, Lab
+from sgp_node_agent.cni_client import SETTLE_VERB, exchange
+from sgp_node_agent.install import install_plugin
 
 BIN = Path(sys.executable).parent
 
@@ -60,6 +64,7 @@ class Node:
         self.workdir = workdir
         self.socket = str(workdir / "cni.sock")
         self.state_dir = str(workdir / "pods")
+        self.plugin = str(install_plugin(workdir / "cni-bin"))
         self.env = {
             **os.environ,
             "SGP_NODE_NAME": lab.node,
@@ -125,12 +130,12 @@ class Node:
             "CNI_NETNS": netns,
             "CNI_IFNAME": ifname,
             "CNI_ARGS": args,
-            "CNI_PATH": str(BIN),
+            "CNI_PATH": str(Path(self.plugin).parent),
         }
         config = netconf(mode or self.mode, self.socket, self.state_dir, **conf)
         if prev_result is not None:
             config["prevResult"] = prev_result
-        argv = [str(BIN / "sgp-cni")]
+        argv = [self.plugin]
         if in_node:
             argv = ["ip", "netns", "exec", self.lab.node, *argv]
         done = subprocess.run(
@@ -138,6 +143,12 @@ class Node:
         )
         out = json.loads(done.stdout) if done.stdout.strip() else None
         return done.returncode, out
+
+    def settle(self) -> None:
+        """Wait until the daemon has deleted the branch links of the DELs it answered (it deletes
+        them in the background); then the node shows what the DELs left."""
+        status, output = exchange(self.socket, SETTLE_VERB)
+        assert status == 0, output
 
 
 def agent_settings(node: Node, **changes):

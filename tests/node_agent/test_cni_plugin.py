@@ -1,23 +1,43 @@
-"""sgp-cni as a runtime sees it: env + stdin in, JSON out, exit status."""
+"""sgp-cni as a runtime sees it: env + stdin in, JSON out, exit status. Run as installed by
+``sgp-node-agent install-cni`` (the fast client under ``python -IS``) and as the console script."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from sgp_node_agent import cni
+from sgp_node_agent.cni_client import agent_socket, cni_request
 
-SGP_CNI = str(Path(sys.executable).parent / "sgp-cni")
+BIN = Path(sys.executable).parent
 
 
-def invoke(env: dict, config, tmp_path: Path):
+@pytest.fixture(scope="module")
+def installed_plugin(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("cni-bin")
+    done = subprocess.run(
+        [str(BIN / "sgp-node-agent"), "install-cni", "--dest", str(dest)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == str(dest / "sgp-cni")
+    return dest / "sgp-cni"
+
+
+@pytest.fixture(params=["installed", "console-script"])
+def plugin(request, installed_plugin):
+    return str(installed_plugin if request.param == "installed" else BIN / "sgp-cni")
+
+
+def invoke(plugin, env: dict, config):
     full_env = {"PATH": os.environ.get("PATH", ""), **env}
     stdin = config if isinstance(config, str) else json.dumps(config)
     done = subprocess.run(
-        [SGP_CNI], input=stdin, env=full_env, capture_output=True, text=True, timeout=30
+        [plugin], input=stdin, env=full_env, capture_output=True, text=True, timeout=30
     )
     return done.returncode, (json.loads(done.stdout) if done.stdout.strip() else None), done.stderr
 
@@ -42,8 +62,8 @@ ADD_ENV = {
 }
 
 
-def test_version_lists_supported_versions(tmp_path):
-    code, out, _ = invoke({"CNI_COMMAND": "VERSION"}, {"cniVersion": "1.0.0"}, tmp_path)
+def test_version_lists_supported_versions(plugin):
+    code, out, _ = invoke(plugin, {"CNI_COMMAND": "VERSION"}, {"cniVersion": "1.0.0"})
     assert code == 0
     assert out == {"cniVersion": "1.0.0", "supportedVersions": ["0.3.1", "0.4.0", "1.0.0"]}
 
@@ -58,32 +78,36 @@ def test_version_lists_supported_versions(tmp_path):
         ({**ADD_ENV, "CNI_COMMAND": "BOGUS"}, None, 4),
     ],
 )
-def test_bad_calls_get_the_cni_error_json_and_a_nonzero_exit(tmp_path, env, config, expected):
-    code, out, stderr = invoke(env, config if config is not None else conf(tmp_path), tmp_path)
+def test_bad_calls_get_the_cni_error_json_and_a_nonzero_exit(
+    plugin, tmp_path, env, config, expected
+):
+    code, out, stderr = invoke(plugin, env, config if config is not None else conf(tmp_path))
     assert code != 0
     assert out["code"] == expected and out["msg"] and out["cniVersion"]
     assert "Traceback" not in stderr
 
 
-def test_add_without_the_daemon_asks_to_try_again_later(tmp_path):
-    code, out, _ = invoke(ADD_ENV, conf(tmp_path), tmp_path)
+def test_add_without_the_daemon_asks_to_try_again_later(plugin, tmp_path):
+    code, out, _ = invoke(plugin, ADD_ENV, conf(tmp_path))
     assert code == 1 and out["code"] == 11
     assert "not reachable" in out["msg"]
 
 
-def test_del_of_an_unknown_pod_succeeds_without_the_daemon(tmp_path):
+def test_del_of_an_unknown_pod_succeeds_without_the_daemon(plugin, tmp_path):
     env = {**ADD_ENV, "CNI_COMMAND": "DEL", "CNI_CONTAINERID": "never-added"}
-    assert invoke(env, conf(tmp_path), tmp_path)[:2] == (0, None)
+    assert invoke(plugin, env, conf(tmp_path))[:2] == (0, None)
 
 
-def test_del_with_an_empty_netns_succeeds(tmp_path):
+def test_del_with_an_empty_netns_succeeds(plugin, tmp_path):
     env = {**ADD_ENV, "CNI_COMMAND": "DEL", "CNI_NETNS": "", "CNI_ARGS": ""}
-    assert invoke(env, conf(tmp_path), tmp_path)[:2] == (0, None)
+    assert invoke(plugin, env, conf(tmp_path))[:2] == (0, None)
 
 
 @pytest.fixture
 def fake_daemon(tmp_path):
-    """A unix socket that answers like sgp-node-agent and records the requests."""
+    """A unix socket that answers like sgp-node-agent and records the requests, parsed."""
+    import socket
+
     path = str(tmp_path / "agent.sock")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
@@ -98,31 +122,81 @@ def fake_daemon(tmp_path):
                 return
             with conn:
                 data = b""
-                while not data.endswith(b"\n"):
-                    data += conn.recv(65536)
-                requests.append(json.loads(data))
-                conn.sendall(json.dumps(replies.pop(0)).encode() + b"\n")
+                while chunk := conn.recv(65536):
+                    data += chunk
+                requests.append(cni.parse_request(data))
+                conn.sendall(replies.pop(0))
 
     threading.Thread(target=serve, daemon=True).start()
     yield path, requests, replies
     server.close()
 
 
-def test_add_is_forwarded_and_the_daemons_result_printed(tmp_path, fake_daemon):
+def test_add_is_forwarded_as_it_came_and_the_daemons_bytes_printed(plugin, tmp_path, fake_daemon):
     path, requests, replies = fake_daemon
     result = {"cniVersion": "1.0.0", "interfaces": [], "ips": [], "routes": []}
-    replies.append({"result": result})
-    code, out, _ = invoke(ADD_ENV, conf(tmp_path, agentSocket=path), tmp_path)
+    replies.append(b"0\n" + json.dumps(result).encode() + b"\n")
+    config = json.dumps(conf(tmp_path, agentSocket=path), indent=1)
+    code, out, _ = invoke(plugin, {**ADD_ENV, "OTHER": "not forwarded"}, config)
     assert (code, out) == (0, result)
-    assert requests[0]["env"]["CNI_ARGS"] == ADD_ENV["CNI_ARGS"]
-    assert requests[0]["config"]["agentSocket"] == path
+    verb, env, stdin = requests[0]
+    assert (verb, env, stdin) == ("CNI", ADD_ENV, config)
 
 
-def test_daemon_errors_are_passed_through(tmp_path, fake_daemon):
+def test_daemon_errors_are_passed_through_with_their_exit_status(plugin, tmp_path, fake_daemon):
     path, _, replies = fake_daemon
-    replies.append(
-        {"error": {"cniVersion": "1.0.0", "code": 11, "msg": "timed out", "details": "annotation"}}
+    error = {"cniVersion": "1.0.0", "code": 11, "msg": "timed out", "details": "annotation"}
+    replies.append(b"1\n" + json.dumps(error).encode() + b"\n")
+    code, out, _ = invoke(plugin, ADD_ENV, conf(tmp_path, agentSocket=path))
+    assert (code, out) == (1, error)
+
+
+def test_a_daemon_breaking_off_the_reply_counts_as_unreachable(plugin, tmp_path, fake_daemon):
+    path, _, replies = fake_daemon
+    replies.append(b"")
+    code, out, _ = invoke(plugin, ADD_ENV, conf(tmp_path, agentSocket=path))
+    assert code == 1 and out["code"] == 11
+
+
+def test_the_installed_plugin_starts_without_site_and_forwards_without_json(
+    installed_plugin, tmp_path, fake_daemon
+):
+    path, _, replies = fake_daemon
+    replies.append(b"0\n")
+    env = {**ADD_ENV, "CNI_COMMAND": "DEL"}
+    shebang = installed_plugin.read_text().splitlines()[0]
+    assert shebang.startswith(f"#!{BIN}/python") and shebang.endswith(" -IS")
+    done = subprocess.run(
+        [sys.executable, "-IS", "-X", "importtime", str(installed_plugin)],
+        input=json.dumps(conf(tmp_path, agentSocket=path)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
-    code, out, _ = invoke(ADD_ENV, conf(tmp_path, agentSocket=path), tmp_path)
-    assert code == 1
-    assert (out["code"], out["msg"], out["details"]) == (11, "timed out", "annotation")
+    assert (done.returncode, done.stdout) == (0, "")
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+    assert "_socket" in imported
+    assert not {"site", "json", "socket", "sgp_node_agent"} & imported
+
+
+@pytest.mark.parametrize(
+    "env", [ADD_ENV, {}, {"CNI_ARGS": "", "CNI_NETNS": "", "CNI_COMMAND": "DEL"}]
+)
+@pytest.mark.parametrize("stdin", [b"", b'{"cniVersion": "1.0.0"}', b"\0\0{"])
+def test_the_wire_format_carries_the_cni_environment_and_stdin_unchanged(env, stdin):
+    assert cni.parse_request(cni_request(env, stdin)) == ("CNI", env, stdin.decode())
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"),
+    [
+        (b' {"agentSocket": "/run/a.sock", "prevResult": {"agentSocket": "x"}}', "/run/a.sock"),
+        (b'{"prevResult": {"agentSocket": "/nested"}}', "/run/sgp-node-agent/cni.sock"),
+        (b'{"name": "\\"agentSocket\\": \\"/s\\""}', "/run/sgp-node-agent/cni.sock"),
+        (b"{not json", "/run/sgp-node-agent/cni.sock"),
+        (b"", "/run/sgp-node-agent/cni.sock"),
+    ],
+)
+def test_the_client_reads_only_the_top_level_agent_socket(stdin, expected):
+    assert agent_socket(stdin) == expected

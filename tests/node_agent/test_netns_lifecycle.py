@@ -24,6 +24,7 @@ def test_after_del_nothing_of_the_pod_remains_and_del_again_is_a_no_op(
     host_veth = pod["result"]["interfaces"][0]["name"]
     assert node_state(lab) != before
     assert pods.delete(pod) == (0, None)
+    pods.node.settle()  # the daemon deletes the branch link after answering the DEL
     after = node_state(lab)
     assert (after["rules"], after["routes"]) == (before["rules"], before["routes"])
     assert sorted(after["links"]) == sorted(
@@ -112,8 +113,10 @@ def test_late_del_of_a_force_deleted_pod_on_another_vlan_removes_only_its_leftov
     new = pods.add("db0-new", 6, "10.0.1.31", name="db-0")
     assert "vlan.eth.5" in node_state(lab)["links"]  # the old branch link leaked until the DEL
     assert pods.delete(old, netns="") == (0, None)
+    pods.node.settle()
     state = node_state(lab)
     assert "vlan.eth.5" not in state["links"] and "vlan.eth.6" in state["links"]
+    assert not any(link.startswith("vlan.del.") for link in state["links"])
     assert not any("lookup 105" in rule for rule in state["rules"])
     assert sum("lookup 106" in rule for rule in state["rules"]) == 2
     assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.31"
@@ -128,6 +131,7 @@ def test_del_from_prev_result_alone_when_the_records_are_lost(lab, kube, node_fa
         path.unlink()
     node.agent.store.reload()
     assert pods.delete(pod) == (0, None)
+    node.settle()
     drop_netns(pod["netns"])
     assert settled_state(lab, before) == before
 
@@ -179,6 +183,53 @@ def test_concurrent_adds_and_dels_from_the_runtime_are_serialised_safely(lab, ku
             )
         )
     assert dels == [(0, None)] * 8
+    node.settle()
     for spec in specs:
         drop_netns(spec[1])
     assert settled_state(lab, before) == before
+
+
+def test_del_answers_before_the_link_is_deleted_and_an_add_of_its_vlan_waits_for_it(
+    lab, kube, node_factory, monkeypatch
+):
+    """DEL removes rules and routes, renames vlan.eth.N to vlan.del.N and replies; the daemon
+    deletes the link afterwards. A new pod given the same VLAN id (another branch ENI, another
+    MAC) waits for that deletion, then gets a link of its own."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    node = node_factory("strict")
+    pods = Pods(lab, kube, node)
+    old = pods.add("old", 5, "10.0.1.20")
+    reaper = node.agent.reaper
+    release = threading.Event()
+    delete = reaper._delete
+    monkeypatch.setattr(reaper, "_delete", lambda name: (release.wait(30), delete(name)))
+    assert pods.delete(old) == (0, None)
+    state = node_state(lab)
+    assert "vlan.del.5" in state["links"] and "vlan.eth.5" not in state["links"]
+    assert not any("lookup 105" in rule or "10.0.1.20" in rule for rule in state["rules"])
+    assert not any("10.0.1.20" in route for route in state["routes"])
+    report = node.agent.repair_and_report()
+    assert report["pendingLinkDeletions"] == ["vlan.del.5"]
+    assert "link vlan.del.5" not in report["removedLeftovers"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        adding = pool.submit(pods.add, "new", 5, "10.0.1.21", "02:00:00:00:05:99")
+        release.set()
+        new = adding.result(timeout=60)
+    assert connect(new["netns"], RDS_IP, RDS_PORT) == "10.0.1.21"
+    node.settle()
+    state = node_state(lab)
+    assert "vlan.del.5" not in state["links"]
+    assert lab.link_mac(lab.node, "vlan.eth.5") == "02:00:00:00:05:99"
+    assert node.agent.repair_and_report()["pendingLinkDeletions"] == []
+
+
+def test_an_add_removes_a_retired_link_of_its_vlan_left_by_a_daemon_that_died(
+    lab, kube, node_factory
+):
+    node = node_factory("strict")
+    sh("ip", "-n", lab.node, "link", "add", "vlan.del.5", "link", "eth1", "type", "macvlan")
+    pod = Pods(lab, kube, node).add("green", 5, "10.0.1.20")
+    assert "vlan.del.5" not in node_state(lab)["links"]
+    assert connect(pod["netns"], RDS_IP, RDS_PORT) == "10.0.1.20"

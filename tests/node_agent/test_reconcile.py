@@ -116,6 +116,17 @@ def test_leftovers_are_only_what_no_record_accounts_for():
     assert find_leftovers([live], healthy_snapshot(live)).empty
 
 
+def test_a_link_retired_by_del_is_a_leftover_unless_its_deletion_is_pending():
+    live = record("a", mode="strict")
+    retired = LinkState("vlan.del.9", 91, "02:00:00:00:09:09", True, "vlan")
+    through_it = Route(109, "0.0.0.0/0", "vlan.del.9", gateway="10.9.9.1")
+    snap = healthy_snapshot(live, extra_links=(retired,), extra_routes=(through_it,))
+    after_a_crash = find_leftovers([live], snap)
+    assert after_a_crash.delete_links == ("vlan.del.9",)
+    assert after_a_crash.delete_routes == (through_it,)
+    assert find_leftovers([live], snap, deleting=frozenset({"vlan.del.9"})).empty
+
+
 def test_records_superseded_by_a_newer_sandbox_of_the_same_pod_are_stale():
     from dataclasses import replace
 

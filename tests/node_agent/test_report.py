@@ -60,6 +60,7 @@ def sample_report():
         removed=["link vlan.eth.9"],
         repaired=[],
         errors={"c2": "failed to setup vlan: boom"},
+        deleting=["vlan.del.4"],
     )
     return build_report(
         "node-1",
@@ -102,6 +103,7 @@ def test_report_schema_per_node_and_per_pod():
     assert second["problems"] == ["link vlan.eth.8 is missing"]
     assert second["lastError"] == "failed to setup vlan: boom"
     assert report["removedLeftovers"] == ["link vlan.eth.9"]
+    assert report["pendingLinkDeletions"] == ["vlan.del.4"]
     assert set(first) == {
         "namespace",
         "name",

@@ -1,7 +1,8 @@
 """``sgp-node-agent``: the per-node daemon.
 
 Commands: ``run`` (host setup, then serve ``sgp-cni`` on the unix socket and repair and report
-periodically), ``setup-host``, ``uninstall`` (undo the host setup), ``report-once``.
+periodically), ``setup-host``, ``uninstall`` (undo the host setup), ``report-once``,
+``install-cni`` (write the ``sgp-cni`` plugin into ``--dest``, ``/opt/cni/bin`` by default).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import sys
 import threading
 import time
 
-from . import errors
+from . import cni, errors
 from .executor import Executor, NetlinkThread
 from .hostplan import watched_sysctls
 from .hostsetup import HostSetup
+from .install import install_plugin
 from .netns import read_sysctl
+from .reaper import LinkReaper
 from .repair import repair_pass
 from .report import ReportError, build_report, post_report
 from .service import CniService
@@ -31,22 +34,23 @@ log = logging.getLogger("sgp-node-agent")
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    """One ``sgp-cni`` call per connection, in the wire format of :mod:`.cni_client`."""
+
     def handle(self) -> None:
-        line = self.rfile.readline()
+        agent: Agent = self.server.agent  # type: ignore[attr-defined]
+        data = self.rfile.read()  # the client half-closes after its request
         try:
-            request = json.loads(line)
-            agent: Agent = self.server.agent  # type: ignore[attr-defined]
-            reply = {"result": agent.service.handle(request)}
-        except errors.CniError as exc:
-            reply = {"error": exc.to_json()}
-        except Exception as exc:  # report, never crash the server
-            log.exception("CNI call failed")
-            reply = {
-                "error": errors.CniError(
-                    errors.OTHER, "sgp-node-agent internal error", repr(exc)
-                ).to_json()
-            }
-        self.wfile.write(json.dumps(reply).encode() + b"\n")
+            verb, env, stdin_text = cni.parse_request(data)
+        except ValueError as exc:
+            error = errors.CniError(errors.DECODE_FAILURE, "malformed sgp-cni request", str(exc))
+            status, output = 1, json.dumps(error.to_json()) + "\n"
+        else:
+            if verb == "SETTLE":
+                agent.settle()
+                status, output = 0, ""
+            else:
+                status, output = cni.respond(env, stdin_text, agent.service.handle)
+        self.wfile.write(b"%d\n" % status + output.encode())
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):
@@ -60,6 +64,7 @@ class Agent:
         self.netlink = NetlinkThread(settings.host_netns or None)
         self.executor = self.netlink.executor
         self.store = RecordStore(settings.state_dir)
+        self.reaper = LinkReaper(settings.host_netns or None)
         self.pods = pods
         self.service = CniService(
             self.executor,
@@ -69,6 +74,7 @@ class Agent:
             trunk_mac=settings.trunk_mac,
             annotation_timeout=settings.annotation_timeout,
             serial=self.netlink.call,
+            reaper=self.reaper,
         )
         self.server: _Server | None = None
 
@@ -86,6 +92,10 @@ class Agent:
         thread = threading.Thread(target=self.server.serve_forever, name="cni-socket", daemon=True)
         thread.start()
         return thread
+
+    def settle(self) -> None:
+        """Return once the branch links of answered DELs are deleted (see :mod:`.reaper`)."""
+        self.reaper.settle()
 
     def trunk_name(self) -> str:
         try:
@@ -117,7 +127,14 @@ class Agent:
                 api_error = f"listing pods failed: {exc}"
         call = self.netlink.call
         result = call(
-            repair_pass, self.executor, self.store, live, listed_at, self.service.last_errors
+            lambda: repair_pass(
+                self.executor,
+                self.store,
+                live,
+                listed_at,
+                self.service.last_errors,
+                deleting=frozenset(self.reaper.pending()),  # read where no DEL can queue more
+            )
         )
         result.api_error = api_error
         report = build_report(
@@ -150,6 +167,7 @@ class Agent:
             except FileNotFoundError:
                 pass
         self.netlink.close()
+        self.reaper.close()
 
 
 def _pod_source(node_name: str = ""):
@@ -190,9 +208,18 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "setup-host", "uninstall", "report-once"],
+        choices=["run", "setup-host", "uninstall", "report-once", "install-cni"],
+    )
+    parser.add_argument("--dest", default="/opt/cni/bin", help="install-cni: the CNI bin dir")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="install-cni: the interpreter the plugin runs with (default: this one)",
     )
     args = parser.parse_args(argv)
+    if args.command == "install-cni":
+        print(install_plugin(args.dest, args.python))
+        return 0
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

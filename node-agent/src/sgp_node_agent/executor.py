@@ -164,6 +164,19 @@ class Executor:
                 raise
         return True
 
+    def rename_host_link(self, name: str, new_name: str) -> bool:
+        """Rename a host link, up or not; False when the kernel refuses (before Linux 6.2 an up
+        link cannot be renamed: EBUSY) or either name is taken or gone."""
+        index = self.host_index(name)
+        if index is None:
+            return False
+        try:
+            self.host.link("set", index=index, ifname=new_name)
+        except NetlinkError as exc:
+            log.debug("could not rename %s to %s: %s", name, new_name, exc)
+            return False
+        return True
+
     def add_rule(self, rule: Rule) -> None:
         try:
             self.host.rule("add", **rule_request(rule))
@@ -235,6 +248,7 @@ class Executor:
         except Exception as exc:
             raise PlumbingError("failed to clean up old host veth rule", exc) from exc
         try:
+            self.delete_host_link(plan.retired_branch_link)  # left by a daemon that died
             self.delete_host_link(plan.branch_link.name)
             self.add_branch_link(plan.branch_link)
             with self.in_host():

@@ -9,6 +9,7 @@ STANDARD = "standard"
 MODES = (STRICT, STANDARD)
 
 VLAN_LINK_PREFIX = "vlan.eth."
+RETIRED_LINK_PREFIX = "vlan.del."  # a branch link renamed by DEL, deleted in the background
 STRICT_VETH_PREFIX = "vlan"
 DEFAULT_VETH_PREFIX = "eni"
 TABLE_OFFSET = 100
@@ -50,6 +51,17 @@ def dummy_interface_name(namespace: str, pod_name: str) -> str:
 
 def vlan_link_name(vlan_id: int) -> str:
     return f"{VLAN_LINK_PREFIX}{vlan_id}"
+
+
+def retired_link_name(vlan_id: int) -> str:
+    """The name a DEL gives ``vlan.eth.<id>`` before the daemon deletes it in the background: the
+    VLAN's own name is free at once, and a leftover after a crash is still recognisable."""
+    return f"{RETIRED_LINK_PREFIX}{vlan_id}"
+
+
+def is_retired_link(ifname: str) -> bool:
+    tail = ifname[len(RETIRED_LINK_PREFIX) :]
+    return ifname.startswith(RETIRED_LINK_PREFIX) and tail.isdigit()
 
 
 def vlan_id_of_link(ifname: str) -> int | None:

@@ -19,6 +19,7 @@ from .names import (
     STRICT,
     TABLE_MAIN,
     host_veth_name,
+    retired_link_name,
     route_table,
     vlan_link_name,
 )
@@ -61,6 +62,11 @@ class PodPlan:
     @property
     def host_routes(self) -> tuple[Route, ...]:
         return (*self.table_routes, self.pod_route)
+
+    @property
+    def retired_branch_link(self) -> str:
+        """The name an earlier DEL of this VLAN id gave its link (deleted before setup)."""
+        return retired_link_name(self.branch_link.vlan_id)
 
 
 def ipv6_link_sysctls(ifname: str) -> tuple[Sysctl, ...]:

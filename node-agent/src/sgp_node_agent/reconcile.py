@@ -17,6 +17,7 @@ from .names import (
     PREF_TO_POD,
     TABLE_MAIN,
     is_branch_table,
+    is_retired_link,
     vlan_id_of_link,
 )
 from .observe import LinkState
@@ -162,8 +163,12 @@ def stale_records(
     ]
 
 
-def find_leftovers(records: list[PodRecord], snapshot: HostSnapshot) -> TeardownPlan:
-    """Branch links, rules and branch-table routes that no record accounts for."""
+def find_leftovers(
+    records: list[PodRecord], snapshot: HostSnapshot, deleting: frozenset[str] = frozenset()
+) -> TeardownPlan:
+    """Branch links (``vlan.eth.*``, and ``vlan.del.*`` that a DEL renamed for deletion), rules
+    and branch-table routes that no record accounts for. Links in ``deleting`` are being deleted
+    already; neither they nor the routes through them are leftovers."""
     plans = [plan_pod(inputs_from_record(record)) for record in records]
     wanted_links = {plan.branch_link.name for plan in plans}
     wanted_rules = {rule for plan in plans for rule in plan.rules}
@@ -171,7 +176,9 @@ def find_leftovers(records: list[PodRecord], snapshot: HostSnapshot) -> Teardown
     links = tuple(
         name
         for name in sorted(snapshot.links)
-        if vlan_id_of_link(name) is not None and name not in wanted_links
+        if (vlan_id_of_link(name) is not None or is_retired_link(name))
+        and name not in wanted_links
+        and name not in deleting
     )
     rules: list[Rule] = []
     leftover_sources: set[str] = set()
@@ -193,6 +200,8 @@ def find_leftovers(records: list[PodRecord], snapshot: HostSnapshot) -> Teardown
     routes = tuple(
         route
         for route in snapshot.routes
-        if is_branch_table(route.table) and route.table not in wanted_tables
+        if is_branch_table(route.table)
+        and route.table not in wanted_tables
+        and route.oif not in deleting
     )
     return TeardownPlan(links, tuple(rules), routes)

@@ -30,6 +30,7 @@ class PassResult:
     repaired: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # container id -> last error
     api_error: str = ""
+    deleting: list[str] = field(default_factory=list)  # links queued for background deletion
 
 
 def live_pod_keys(pods: list[dict]) -> set[str]:
@@ -48,11 +49,13 @@ def repair_pass(
     live_pods: list[dict] | None,
     listed_at: float | None = None,
     last_errors: dict[str, str] | None = None,
+    deleting: frozenset[str] = frozenset(),
 ) -> PassResult:
     """``live_pods`` None means the API could not be asked: then no record is dropped;
-    ``listed_at`` (time.time() before listing) protects pods plumbed after the listing.
+    ``listed_at`` (time.time() before listing) protects pods plumbed after the listing;
+    ``deleting`` names links the daemon is deleting already (not leftovers, reported as such).
     Run it on the netlink thread."""
-    result = PassResult(errors=dict(last_errors or {}))
+    result = PassResult(errors=dict(last_errors or {}), deleting=sorted(deleting))
     records = store.all()
     if live_pods is not None:
         for record in stale_records(records, live_pod_keys(live_pods), listed_at):
@@ -72,7 +75,7 @@ def repair_pass(
                 f"pod {record.pod_namespace}/{record.pod_name} (vlan {record.vlan_id}, container "
                 f"{record.container_id}): pod gone or sandbox superseded"
             )
-    leftovers = find_leftovers(records, snapshot_host(executor))
+    leftovers = find_leftovers(records, snapshot_host(executor), deleting)
     if not leftovers.empty:
         executor.apply_teardown(leftovers)
         result.removed += [f"link {name}" for name in leftovers.delete_links]

@@ -15,7 +15,8 @@ Shape (every key always present; see node-agent/README.md for the field table)::
                 "linkUp": bool, "hostVethUp": bool, "rulesOk": bool, "routesOk": bool,
                 "problems": [str], "lastError": str|null}],
       "removedLeftovers": [str],
-      "repaired": [str]
+      "repaired": [str],
+      "pendingLinkDeletions": [str]
     }
 """
 
@@ -91,6 +92,7 @@ def build_report(
         "pods": pods,
         "removedLeftovers": list(result.removed),
         "repaired": list(result.repaired),
+        "pendingLinkDeletions": list(result.deleting),
     }
 
 

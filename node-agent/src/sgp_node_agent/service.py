@@ -12,20 +12,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import errors
 from .annotation import BranchENI
 from .executor import Executor, PlumbingError
-from .names import host_veth_name
+from .names import host_veth_name, retired_link_name, vlan_id_of_link
 from .netconf import CniArgs, NetConf, parse_environment, parse_netconf
 from .observe import snapshot_host
 from .plan import PodInputs, choose_mac, plan_pod
+from .reaper import LinkReaper
 from .reconcile import compare_pod, inputs_from_record
 from .result import build_result, target_from_prev_result
 from .state import PodRecord, RecordStore, claims_of_others, hand_over
-from .teardown import TeardownTarget, plan_teardown
+from .teardown import TeardownPlan, TeardownTarget, plan_teardown
 
 
 @dataclass
@@ -38,6 +39,8 @@ class CniService:
     annotation_timeout: float = 10.0
     serial: Callable[..., Any] = field(default=lambda fn, *args: fn(*args))
     # runs fn(*args) on the daemon's netlink thread; the default runs it right here
+    reaper: LinkReaper | None = None
+    # the daemon's background deleter of branch links; None: DEL deletes them before returning
 
     def __post_init__(self) -> None:
         self.last_errors: dict[str, str] = {}
@@ -101,6 +104,8 @@ class CniService:
             trunk=trunk.name,
         )
         plan = plan_pod(inputs)
+        if self.reaper is not None:  # an earlier DEL's link of this VLAN id must be gone first
+            self.reaper.wait(plan.retired_branch_link)
         try:
             pod_mac = ex.apply_pod(plan, args.netns)
         except PlumbingError as exc:
@@ -169,19 +174,41 @@ class CniService:
         if target is None:
             return
         try:
-            self._tear_down(target)
+            self._tear_down(target, link_in_background=True)
         except PlumbingError as exc:
             self.last_errors[args.container_id] = str(exc)
             raise errors.CniError(errors.OTHER, exc.step, str(exc.cause)) from exc
         self.store.remove(args.container_id)
         self.last_errors.pop(args.container_id, None)
 
-    def _tear_down(self, target: TeardownTarget):
+    def _tear_down(self, target: TeardownTarget, link_in_background: bool = False):
         observed = self.executor.observe_branch(target)
         claims = claims_of_others(self.store.all(), target.container_id)
         plan = plan_teardown(target, observed, claims)
-        self.executor.apply_teardown(plan)
+        retired: list[str] = []
+        if link_in_background and self.reaper is not None:
+            plan, retired = self._retire_links(plan)
+        try:
+            self.executor.apply_teardown(plan)
+        finally:
+            # Queued only now: a link deletion holds the rtnl lock for milliseconds, and the
+            # rule and route deletions above would wait for it.
+            for name in retired:
+                self.reaper.delete(name)  # type: ignore[union-attr]
         return plan
+
+    def _retire_links(self, plan: TeardownPlan) -> tuple[TeardownPlan, list[str]]:
+        """Rename the plan's branch links out of the way, for the reaper to delete (see
+        :mod:`sgp_node_agent.reaper`); a link the kernel will not rename stays in the plan."""
+        kept, retired = [], []
+        for name in plan.delete_links:
+            vlan_id = vlan_id_of_link(name)
+            new_name = retired_link_name(vlan_id) if vlan_id is not None else ""
+            if new_name and self.executor.rename_host_link(name, new_name):
+                retired.append(new_name)
+            else:
+                kept.append(name)
+        return replace(plan, delete_links=tuple(kept)), retired
 
     # --- CHECK ---------------------------------------------------------------------------
     def check(self, args: CniArgs, conf: NetConf) -> None:

@@ -1,0 +1,145 @@
+"""``sgp-cni``: the CNI plugin as the container runtime executes it, a fast-starting client.
+
+The runtime starts the plugin once per call, so its start-up is part of every pod's ADD and
+DEL. This module therefore runs under ``python -IS`` (no ``site``, no user or environment
+paths) and imports only what is built into the interpreter or sits in its lib-dynload:
+``sys``, ``posix``, ``_socket`` and ``_json``. That start-up is ~6 ms; ``site`` and the
+``json`` package would add ~15 ms. It parses nothing itself beyond finding ``agentSocket``:
+it forwards the call as it came (the ``CNI_*`` environment and the raw stdin bytes) to
+``sgp-node-agent``, which validates it, does the work and replies with the exit status and
+the exact bytes to print.
+
+Any unusual path leaves the fast path: when the daemon cannot be reached (or breaks off the
+reply), the client loads the full package (``site.main()``) and hands the call to
+:func:`sgp_node_agent.cni.run_without_daemon`, where DEL tears down locally and the other
+commands fail as before (ADD and CHECK with code 11, "try again later").
+
+``sgp-node-agent install-cni --dest DIR`` writes this file as ``DIR/sgp-cni`` behind the
+shebang ``#!<python> -IS``; the ``sgp-cni`` console script runs the same code.
+
+Wire format, one call per connection; the client half-closes its side after the request:
+
+* request ``b"CNI\\n"``, then ``NAME=VALUE\\0`` for each ``CNI_*`` variable, an empty entry
+  (``\\0``), then the stdin bytes; or ``b"SETTLE\\n"``: reply once the daemon's background
+  deletions of branch links are done (tests and benchmarks use it);
+* reply ``b"<exit status>\\n"``, then the bytes to write to stdout.
+"""
+
+import _socket
+import posix
+import sys
+
+DEFAULT_SOCKET = "/run/sgp-node-agent/cni.sock"
+CNI_VERB = b"CNI\n"
+SETTLE_VERB = b"SETTLE\n"
+CONNECT_TIMEOUT = 2.0
+CALL_TIMEOUT = 60.0
+
+
+class _ScanContext:
+    """What ``_json.make_scanner`` reads off a ``json.JSONDecoder``, without importing json."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+    memo: dict = {}
+
+
+def agent_socket(stdin: bytes) -> str:
+    """The configuration's top-level ``agentSocket`` (parsed by json's C scanner), or the
+    default socket. A configuration that does not parse goes to the default socket: the
+    daemon (or the fallback) reports what is wrong with it."""
+    import _json
+
+    try:
+        text = stdin.decode()
+        start = len(text) - len(text.lstrip())
+        config = _json.make_scanner(_ScanContext)(text, start)[0]  # type: ignore[arg-type]
+    except Exception:
+        return DEFAULT_SOCKET
+    value = config.get("agentSocket") if isinstance(config, dict) else None
+    return str(value) if value else DEFAULT_SOCKET
+
+
+def cni_request(env, stdin: bytes) -> bytes:
+    """The request for one CNI call: the ``CNI_*`` entries of ``env`` (str or bytes) and stdin."""
+    parts = [CNI_VERB]
+    for name, value in env.items():
+        name = name if isinstance(name, bytes) else name.encode()
+        if name.startswith(b"CNI_"):
+            value = value if isinstance(value, bytes) else value.encode()
+            parts.append(name + b"=" + value + b"\0")
+    parts.append(b"\0")
+    parts.append(stdin)
+    return b"".join(parts)
+
+
+def exchange(path: str, request: bytes, timeout: float = CALL_TIMEOUT) -> tuple:
+    """Send one request, read the reply: (exit status, stdout bytes). OSError when the daemon
+    is not there or breaks off (ConnectionError for a reply without its status line)."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    chunks = []
+    try:
+        sock.settimeout(CONNECT_TIMEOUT)
+        sock.connect(path)
+        sock.settimeout(timeout)
+        sock.sendall(request)
+        sock.shutdown(_socket.SHUT_WR)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    head, newline, output = b"".join(chunks).partition(b"\n")
+    if not newline or not head.isdigit():
+        raise ConnectionError("sgp-node-agent closed the connection without a complete reply")
+    return int(head), output
+
+
+def _read_stdin() -> bytes:
+    chunks = []
+    try:
+        while True:
+            chunk = posix.read(0, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:  # no stdin at all
+        pass
+    return b"".join(chunks)
+
+
+def _write_stdout(data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[posix.write(1, view) :]
+
+
+def _without_daemon(stdin: bytes, path: str, reason: OSError) -> tuple:
+    if "site" not in sys.modules:
+        import site
+
+        site.main()
+    from sgp_node_agent.cni import run_without_daemon
+
+    return run_without_daemon(stdin, path, reason)
+
+
+def main() -> int:
+    stdin = _read_stdin()
+    path = agent_socket(stdin)
+    try:
+        status, output = exchange(path, cni_request(posix.environ, stdin))
+    except OSError as exc:
+        status, output = _without_daemon(stdin, path, exc)
+    _write_stdout(output)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
