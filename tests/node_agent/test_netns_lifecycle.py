@@ -203,8 +203,8 @@ def test_del_answers_before_the_link_is_deleted_and_an_add_of_its_vlan_waits_for
     old = pods.add("old", 5, "10.0.1.20")
     reaper = node.agent.reaper
     release = threading.Event()
-    delete = reaper._delete
-    monkeypatch.setattr(reaper, "_delete", lambda name: (release.wait(30), delete(name)))
+    delete_group = reaper._delete_group
+    monkeypatch.setattr(reaper, "_delete_group", lambda: (release.wait(30), delete_group()))
     assert pods.delete(old) == (0, None)
     state = node_state(lab)
     assert "vlan.del.5" in state["links"] and "vlan.eth.5" not in state["links"]

@@ -164,18 +164,28 @@ class Executor:
                 raise
         return True
 
-    def rename_host_link(self, name: str, new_name: str) -> bool:
-        """Rename a host link, up or not; False when the kernel refuses (before Linux 6.2 an up
-        link cannot be renamed: EBUSY) or either name is taken or gone."""
+    def retire_host_link(self, name: str, new_name: str, group: int) -> bool:
+        """Rename a host link, up or not, and put it into link group ``group``; False when the
+        kernel refuses (before Linux 6.2 an up link cannot be renamed: EBUSY) or either name is
+        taken or gone."""
         index = self.host_index(name)
         if index is None:
             return False
         try:
-            self.host.link("set", index=index, ifname=new_name)
+            self.host.link("set", index=index, ifname=new_name, group=group)
         except NetlinkError as exc:
             log.debug("could not rename %s to %s: %s", name, new_name, exc)
             return False
         return True
+
+    def delete_link_group(self, group: int) -> None:
+        """Delete every host link of link group ``group`` in one request: the kernel then waits
+        for one set of RCU grace periods for all of them, not one per link."""
+        try:
+            self.host.link("del", group=group)
+        except NetlinkError as exc:
+            if exc.code not in GONE:  # ENODEV: the group is empty
+                raise
 
     def add_rule(self, rule: Rule) -> None:
         try:

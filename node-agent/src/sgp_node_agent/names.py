@@ -10,6 +10,7 @@ MODES = (STRICT, STANDARD)
 
 VLAN_LINK_PREFIX = "vlan.eth."
 RETIRED_LINK_PREFIX = "vlan.del."  # a branch link renamed by DEL, deleted in the background
+RETIRED_LINK_GROUP = 0x736770  # the link group ("sgp") of those links, deleted all at once
 STRICT_VETH_PREFIX = "vlan"
 DEFAULT_VETH_PREFIX = "eni"
 TABLE_OFFSET = 100

@@ -18,7 +18,7 @@ from typing import Any
 from . import errors
 from .annotation import BranchENI
 from .executor import Executor, PlumbingError
-from .names import host_veth_name, retired_link_name, vlan_id_of_link
+from .names import RETIRED_LINK_GROUP, host_veth_name, retired_link_name, vlan_id_of_link
 from .netconf import CniArgs, NetConf, parse_environment, parse_netconf
 from .observe import snapshot_host
 from .plan import PodInputs, choose_mac, plan_pod
@@ -204,7 +204,7 @@ class CniService:
         for name in plan.delete_links:
             vlan_id = vlan_id_of_link(name)
             new_name = retired_link_name(vlan_id) if vlan_id is not None else ""
-            if new_name and self.executor.rename_host_link(name, new_name):
+            if new_name and self.executor.retire_host_link(name, new_name, RETIRED_LINK_GROUP):
                 retired.append(new_name)
             else:
                 kept.append(name)
