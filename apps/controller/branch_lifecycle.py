@@ -44,9 +44,12 @@ def reserve_vlan(cluster: Cluster, node: Node, trunk: TrunkENI, pod, group_ids: 
     for _ in range(RESERVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                TrunkENI.objects.select_for_update().filter(pk=trunk.pk).first()
+                # No ordering: a join would lock the node and cluster rows too.
+                list(TrunkENI.objects.select_for_update().filter(pk=trunk.pk).order_by()
+                     .values_list("pk"))
                 rows = BranchENI.objects.filter(trunk=trunk).exclude(
-                    state=BranchENIState.DELETED).values_list("vlan_id", "pod_uid", "state")
+                    state=BranchENIState.DELETED).order_by().values_list(
+                        "vlan_id", "pod_uid", "state")
                 plan = plan_reservation(pod.uid, [BranchSlot(*r) for r in rows],
                                         node.branch_capacity, cluster.branch_cooldown_seconds)
                 if isinstance(plan, AtCapacity):
@@ -93,9 +96,9 @@ def ensure_branch(ec2: EC2Port, cluster: Cluster, node: Node, trunk: TrunkENI,
             ec2.grant_instance_attach(branch.eni_id, node.account_id)
     if not branch.association_id:
         existing = ec2.association_of(branch.eni_id) if reservation.resumed else ""
-        branch.association_id = existing or ec2.associate(branch.eni_id, trunk.eni_id,
-                                                          branch.vlan_id)
-        branch.state = BranchENIState.ATTACHED
+        association_id = existing or ec2.associate(branch.eni_id, trunk.eni_id, branch.vlan_id)
+        branch._audit_before = branch.audit_data()  # the row as stored: no re-read to audit
+        branch.association_id, branch.state = association_id, BranchENIState.ATTACHED
         branch.save(update_fields=["association_id", "state", "updated"])
     return details_of(branch)
 

@@ -49,6 +49,7 @@ from apps.inventory.models import (
     Pod,
     ServiceAccount,
 )
+from apps.policies.matching import PolicyView
 from apps.policies.models import Policy
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ class PodOutcome:
 
 
 def _node_status(cluster: Cluster, node_name: str):
-    node = (Node.objects.select_related("trunk")
-            .filter(cluster=cluster, name=node_name, deleted_at__isnull=True).first())
+    node = next(iter(Node.objects.select_related("trunk").filter(
+        cluster=cluster, name=node_name, deleted_at__isnull=True).order_by()[:1]), None)
     if node is None:
         return None, None, None
     trunk = getattr(node, "trunk", None) if node.managed else None
@@ -80,11 +81,13 @@ def _emit(port: ClusterPort, pod: dict, event: Event) -> None:
 
 
 def _groups(cluster: Cluster, facts, node: Node):
-    policies = [p.as_view() for p in Policy.objects.filter(cluster=cluster,
-                                                            namespace=facts.namespace)]
-    account = ServiceAccount.objects.filter(cluster=cluster, namespace=facts.namespace,
-                                            name=facts.service_account_name).first()
-    return select_groups(policies, facts.labels, account.labels if account else None,
+    policies = [PolicyView(name=name, spec=spec) for name, spec in Policy.objects.filter(
+        cluster=cluster, namespace=facts.namespace).order_by("name").values_list("name", "spec")]
+    accounts = ServiceAccount.objects.filter(cluster=cluster, namespace=facts.namespace,
+                                             name=facts.service_account_name)
+    sa_labels = next(iter(accounts.order_by().values_list("labels", flat=True)[:1]), None)
+    return select_groups(policies, facts.labels,
+                         None if sa_labels is None else dict(sa_labels or {}),
                          node.security_group_ids)
 
 
@@ -110,9 +113,11 @@ def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> Po
     """Attach a branch ENI to the pod ``namespace/name`` (with this UID, when given)."""
     with change_scope(context=ChangeContext.WORKER, actor_name="controller"):
         cached = Pod.objects.filter(cluster=cluster, namespace=namespace, name=name,
-                                    deleted_at__isnull=True).first()
-        if cached is not None and cached.pod_eni_annotation and (not uid or cached.uid == uid):
-            return PodOutcome("ignored", "already annotated (cache)")
+                                    deleted_at__isnull=True).order_by().values_list(
+                                        "uid", "pod_eni_annotation")
+        for cached_uid, cached_annotation in cached[:1]:
+            if cached_annotation and (not uid or cached_uid == uid):
+                return PodOutcome("ignored", "already annotated (cache)")
         port = ClusterPort(cluster)
         if not uid:  # learn the UID first (the watcher always passes it)
             live = port.get_pod(namespace, name)
@@ -192,13 +197,14 @@ def _record(cluster, facts, branch: BranchENI, value: str) -> None:
                 node_name=facts.node_name, phase=facts.phase,
                 service_account_name=facts.service_account_name, labels=facts.labels,
                 requests_pod_eni=True, pod_eni_annotation=json.loads(value))
-        Attachment.objects.get_or_create(
-            eni_id=branch.eni_id, until=None,
-            defaults={"cluster": cluster, "branch": branch, "node_name": branch.node_name,
-                      "pod_uid": facts.uid, "pod_namespace": facts.namespace,
-                      "pod_name": facts.name, "private_ip": branch.private_ip,
-                      "mac": branch.mac, "vlan_id": branch.vlan_id,
-                      "security_group_ids": branch.security_group_ids, "since": now})
+        # A resumed attempt may find the attachment already open: the database's "one open
+        # attachment per ENI" constraint makes the insert a no-op then (one statement instead
+        # of get_or_create's select, savepoint and insert).
+        Attachment.objects.bulk_create([Attachment(
+            cluster=cluster, branch=branch, eni_id=branch.eni_id, node_name=branch.node_name,
+            pod_uid=facts.uid, pod_namespace=facts.namespace, pod_name=facts.name,
+            private_ip=branch.private_ip, mac=branch.mac, vlan_id=branch.vlan_id,
+            security_group_ids=branch.security_group_ids, since=now)], ignore_conflicts=True)
 
 
 __all__ = ["PodOutcome", "Reservation", "attach_pod"]

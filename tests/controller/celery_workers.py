@@ -27,7 +27,8 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, queue: str, concurrency: int, log_path: Path, extra_env=None) -> None:
+    def __init__(self, queue: str, concurrency: int, log_path: Path, extra_env=None,
+                 pool: str = "prefork") -> None:
         env = {**os.environ, "SGPADMIN_MODE": "test", "DATABASE_URL": database_url(),
                "REDIS_URL": settings.REDIS_URL, "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -36,7 +37,7 @@ class Worker:
         self.log = open(log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "sgpadmin.celery", "worker", "-Q", queue,
-             "-c", str(concurrency), "-P", "prefork", "--without-gossip", "--without-mingle",
+             "-c", str(concurrency), "-P", pool, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel=INFO", "-n", f"{queue}-{time.time_ns()}@test"],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)

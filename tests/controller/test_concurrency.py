@@ -33,9 +33,9 @@ def workers(tmp_path):
     started: list[Worker] = []
     queue = f"controller-test-{uuid.uuid4().hex[:8]}"
 
-    def start(concurrency: int = 4, **env) -> Worker:
+    def start(concurrency: int = 4, pool: str = "prefork", **env) -> Worker:
         worker = Worker(queue, concurrency, tmp_path / f"worker-{len(started)}.log",
-                        {"SGPADMIN_EC2_QPS": "0", **env})
+                        {"SGPADMIN_EC2_QPS": "0", **env}, pool=pool)
         started.append(worker)
         return worker
 
@@ -99,7 +99,10 @@ def ready_nodes(world, count, monkeypatch):
         assert reconcile_node(world.cluster, world.node_name(index)).managed
 
 
-def test_concurrent_workers_never_double_allocate(cluster_world, workers, ec2, monkeypatch):
+# threads: the pool `python -m worker worker` runs by default; prefork: the alternative.
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
+def test_concurrent_workers_never_double_allocate(cluster_world, workers, ec2, monkeypatch,
+                                                  pool):
     world = cluster_world
     ready_nodes(world, 3, monkeypatch)
     names = [f"p{i}" for i in range(45)]
@@ -113,14 +116,15 @@ def test_concurrent_workers_never_double_allocate(cluster_world, workers, ec2, m
         for name in names:
             attach_pod_task.apply_async((world.cluster.pk, "default", name, uids[name]),
                                         queue=workers.queue)
-    started = [workers(4), workers(4)]
+    started = [workers(4, pool), workers(4, pool)]
     done = wait_for_annotations(world, names, 120, started)
     time.sleep(1.0)  # let duplicate tasks still in flight finish
     check_invariants(world, done)
 
 
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
 def test_worker_killed_mid_attach_converges_without_duplicates(cluster_world, workers, ec2,
-                                                              monkeypatch):
+                                                              monkeypatch, pool):
     world = cluster_world
     ready_nodes(world, 1, monkeypatch)
     names = ["k0", "k1", "k2"]
@@ -129,7 +133,7 @@ def test_worker_killed_mid_attach_converges_without_duplicates(cluster_world, wo
     for name in names:
         attach_pod_task.apply_async((world.cluster.pk, "default", name, uids[name]),
                                     queue=workers.queue)
-    first = workers(1)
+    first = workers(1, pool)
     deadline = time.monotonic() + 60
     while not BranchENI.objects.exclude(eni_id="").filter(
             state=BranchENIState.CREATING).exists():
@@ -142,7 +146,7 @@ def test_worker_killed_mid_attach_converges_without_duplicates(cluster_world, wo
     for name in names:
         attach_pod_task.apply_async((world.cluster.pk, "default", name, uids[name]),
                                     queue=workers.queue)
-    second = workers(2)
+    second = workers(2, pool)
     done = wait_for_annotations(world, names, 60, [first, second])
     time.sleep(0.5)
     check_invariants(world, done)
