@@ -12,7 +12,8 @@ What it does, all on loopback (127.0.0.1):
    (refilled full) and ``--latency-ms`` per call, with our client-side buckets on (Redis, 12/s
    burst 18 per bucket); ``off`` = no EC2 buckets, no latency, no client-side buckets;
 4. creates ``--pods`` pods spread over the nodes, starts ``--workers`` real ``celery worker``
-   processes (``--concurrency`` each), enqueues one attach task per pod (what the watcher
+   processes (``--pool``, ``--concurrency`` each; by default one process with 16 threads, as
+   ``python -m worker worker`` runs), enqueues one attach task per pod (what the watcher
    does on ADDED) and waits until every pod is annotated or ``--timeout`` passes; workers keep
    their database connections (``DATABASE_CONN_MAX_AGE=60``, as a production worker should);
 5. reports pods/s until annotated (overall, and sustained after the first ``--burst-pods``),
@@ -78,14 +79,15 @@ def stop_everything(signum, frame) -> None:
 
 
 class Workers:
-    def __init__(self, count: int, concurrency: int, queue: str, env: dict, log_dir: Path):
+    def __init__(self, count: int, concurrency: int, queue: str, env: dict, log_dir: Path,
+                 pool: str = "threads"):
         RUNNING.append(self)
         self.processes = []
         for index in range(count):
             log = open(log_dir / f"bench-worker-{index}.log", "wb")
             self.processes.append(subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "sgpadmin.celery", "worker", "-Q", queue,
-                 "-c", str(concurrency), "-P", "prefork", "--without-gossip",
+                 "-c", str(concurrency), "-P", pool, "--without-gossip",
                  "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
                  "-n", f"bench{index}-{queue}@bench"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -168,7 +170,8 @@ def run_profile(args, profile: str) -> dict:
             redis.Redis.from_url(args.redis_url).delete(
                 *[k for k in redis.Redis.from_url(args.redis_url).keys("sgpadmin:ec2-bucket:*")]
                 or ["-"])
-        workers = Workers(args.workers, args.concurrency, queue, env, Path(args.log_dir))
+        workers = Workers(args.workers, args.concurrency, queue, env, Path(args.log_dir),
+                          args.pool)
         try:
             time.sleep(args.warmup)
             cpu_before = workers.cpu_seconds()
@@ -243,8 +246,11 @@ def main() -> int:
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--nodes", type=int, default=20)
     parser.add_argument("--instance-type", default="m5.4xlarge")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=8)
+    # The defaults are what `python -m worker worker` runs: one process, 16 threads.
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--pool", choices=["prefork", "threads"], default="threads",
+                        help="Celery execution pool of each worker process")
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--burst-pods", type=int, default=100,
                         help="annotations counted as the burst, before the sustained rate")

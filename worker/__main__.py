@@ -19,6 +19,8 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sgpadmin.settings")
 
 USAGE = "usage: python -m worker {worker,beat,health,watcher} [options]"
+DEFAULT_POOL = "threads"
+DEFAULT_CONCURRENCY = 16
 
 
 def _prepare():
@@ -48,7 +50,11 @@ def run_worker(args: list[str]) -> int:
     from .metrics import serve_metrics_if_asked
 
     serve_metrics_if_asked()
-    argv = ["worker", "--loglevel=INFO"]
+    # Threads by default: the controller's tasks mostly wait on EC2 and the API server, and
+    # one process shares its clients, caches and token buckets among its threads. Options
+    # given on the command line come later and win (``--pool=prefork``, ``--concurrency``).
+    argv = ["worker", "--loglevel=INFO", f"--pool={DEFAULT_POOL}",
+            f"--concurrency={DEFAULT_CONCURRENCY}"]
     if app.conf.broker_url.startswith("filesystem:"):
         argv += ["--without-gossip", "--without-mingle"]  # no peers to talk to
     app.worker_main(argv + args)

@@ -1,7 +1,8 @@
 """A worker's own Prometheus endpoint (EC2 calls by action and outcome, reconcile latency).
 
-Counters live in the processes that do the work: the prefork children. With
-``PROMETHEUS_MULTIPROC_DIR`` set (an empty directory per worker pod), every child writes
+Counters live in the processes that do the work: the worker process itself with the
+threads pool (the default), its children with ``--pool=prefork``. With
+``PROMETHEUS_MULTIPROC_DIR`` set (an empty directory per worker pod), every process writes
 there and this endpoint, in the worker's main process, adds them up. Off unless
 ``SGPADMIN_WORKER_METRICS_PORT`` is set.
 """

@@ -94,3 +94,32 @@ def test_heartbeat_task_records_and_returns_the_run(settings, tmp_path):
     assert record["pid"] == os.getpid()
     assert heartbeat_record_path() == tmp_path / "worker" / "last-heartbeat.json"
     assert heartbeat_record_path().read_text().count('"note": "eager"') == 1
+
+
+def _effective_worker_options(monkeypatch, args: list[str]) -> dict:
+    """The options Celery's own command line parser makes of what run_worker passes."""
+    from celery.bin.worker import worker as worker_command
+
+    from sgpadmin.celery import app
+    from worker import __main__ as entry
+
+    passed: list[str] = []
+    monkeypatch.setattr(app, "worker_main", lambda argv: passed.extend(argv))
+    monkeypatch.setattr(app, "steps", {"worker": set()})
+    monkeypatch.delenv("SGPADMIN_WORKER_METRICS_PORT", raising=False)
+    entry.run_worker(args)
+    assert passed[0] == "worker"
+    context = worker_command.make_context("worker", passed[1:], obj=SimpleNamespace(app=app))
+    return context.params
+
+
+def test_worker_runs_the_threads_pool_by_default(monkeypatch):
+    params = _effective_worker_options(monkeypatch, [])
+    assert (params["pool"].__module__, params["concurrency"]) == (
+        "celery.concurrency.thread", 16)
+
+
+def test_worker_pool_and_concurrency_given_on_the_command_line_win(monkeypatch):
+    params = _effective_worker_options(monkeypatch, ["--pool=prefork", "--concurrency=3"])
+    assert (params["pool"].__module__, params["concurrency"]) == (
+        "celery.concurrency.prefork", 3)
