@@ -131,18 +131,36 @@ def setup_world(args, ec2_standin, kube_url: str):
     return cluster, core
 
 
+def create_pods(core, count: int, nodes: int, prefix: str = "pod") -> list[tuple[str, str]]:
+    """``count`` pods requesting a branch ENI, spread over the nodes: (name, uid) each."""
+    pods = []
+    for index in range(count):
+        body = {"metadata": {"name": f"{prefix}-{index}", "namespace": "default"},
+                "spec": {"nodeName": f"node-{index % nodes}", "containers": [{
+                    "name": "app", "image": "nginx", "resources": {
+                        "requests": {"vpc.amazonaws.com/pod-eni": "1"},
+                        "limits": {"vpc.amazonaws.com/pod-eni": "1"}}}]}}
+        created = core.create_namespaced_pod("default", body)
+        pods.append((created.metadata.name, created.metadata.uid))
+    return pods
+
+
+def fresh_database(args) -> None:
+    from django.core.management import call_command
+    from django.db import connections
+
+    recreate_database(args.database_url)
+    connections.close_all()
+    call_command("migrate", verbosity=0)
+
+
 def run_profile(args, profile: str) -> dict:
     from apps.controller.tasks import attach_pod_task
     from apps.inventory.models import Attachment
     from standins.ec2 import EC2Standin
     from standins.kubernetes import KubeStandin
 
-    recreate_database(args.database_url)
-    from django.core.management import call_command
-    from django.db import connections
-
-    connections.close_all()
-    call_command("migrate", verbosity=0)
+    fresh_database(args)
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     # kmock keeps a log of served requests that every request scans: keep it short.
     with EC2Standin() as ec2_standin, KubeStandin(request_log=50) as kube:
@@ -152,15 +170,7 @@ def run_profile(args, profile: str) -> dict:
         if profile == "aws":
             control.configure(throttle="aws", latency_ms=args.latency_ms)  # buckets refilled
         control.reset_counters()
-        pods = []
-        for index in range(args.pods):
-            body = {"metadata": {"name": f"pod-{index}", "namespace": "default"},
-                    "spec": {"nodeName": f"node-{index % args.nodes}", "containers": [{
-                        "name": "app", "image": "nginx", "resources": {
-                            "requests": {"vpc.amazonaws.com/pod-eni": "1"},
-                            "limits": {"vpc.amazonaws.com/pod-eni": "1"}}}]}}
-            created = core.create_namespaced_pod("default", body)
-            pods.append((created.metadata.name, created.metadata.uid))
+        pods = create_pods(core, args.pods, args.nodes)
         env = {**os.environ, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
                "SGPADMIN_MODE": "test", "PYTHONPATH": str(ROOT), "DATABASE_CONN_MAX_AGE": "60",
                "SGPADMIN_EC2_QPS": "12" if profile == "aws" else "0", "SGPADMIN_EC2_BURST": "18"}
@@ -242,7 +252,10 @@ def markdown(results: list[dict], command: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=["aws", "off", "both"], default="both")
+    parser.add_argument("--profile", choices=["aws", "off", "both", "none"], default="both")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also measure, in process, where an attach's CPU goes")
+    parser.add_argument("--breakdown-calls", type=int, default=200)
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--nodes", type=int, default=20)
     parser.add_argument("--instance-type", default="m5.4xlarge")
@@ -276,10 +289,18 @@ def main() -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     signal.signal(signal.SIGINT, stop_everything)
     signal.signal(signal.SIGTERM, stop_everything)
-    profiles = ["aws", "off"] if args.profile == "both" else [args.profile]
+    profiles = {"both": ["aws", "off"], "none": []}.get(args.profile, [args.profile])
     results = [run_profile(args, profile) for profile in profiles]
     print(json.dumps(results, indent=2))
     table = markdown(results, "python benchmarks/bench_controller.py " + " ".join(sys.argv[1:]))
+    if args.breakdown:
+        from controller_breakdown import breakdown_markdown, run_breakdown
+
+        fresh_database(args)
+        os.environ["SGPADMIN_EC2_QPS"] = "0"
+        breakdown = run_breakdown(args, setup_world, create_pods)
+        print(json.dumps(breakdown, indent=2))
+        table += "\n\n" + breakdown_markdown(breakdown)
     print(table)
     if args.write:
         Path(args.write).write_text(table + "\n")
