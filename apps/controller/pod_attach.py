@@ -49,7 +49,7 @@ from apps.inventory.models import (
     Pod,
     ServiceAccount,
 )
-from apps.policies.matching import PolicyView
+from apps.policies.matching import PolicyView, needs_service_account
 from apps.policies.models import Policy
 
 log = logging.getLogger(__name__)
@@ -83,12 +83,13 @@ def _emit(port: ClusterPort, pod: dict, event: Event) -> None:
 def _groups(cluster: Cluster, facts, node: Node):
     policies = [PolicyView(name=name, spec=spec) for name, spec in Policy.objects.filter(
         cluster=cluster, namespace=facts.namespace).order_by("name").values_list("name", "spec")]
-    accounts = ServiceAccount.objects.filter(cluster=cluster, namespace=facts.namespace,
-                                             name=facts.service_account_name)
-    sa_labels = next(iter(accounts.order_by().values_list("labels", flat=True)[:1]), None)
-    return select_groups(policies, facts.labels,
-                         None if sa_labels is None else dict(sa_labels or {}),
-                         node.security_group_ids)
+    sa_labels = None
+    if needs_service_account(policies):  # only a serviceAccountSelector reads the labels
+        accounts = ServiceAccount.objects.filter(cluster=cluster, namespace=facts.namespace,
+                                                 name=facts.service_account_name)
+        found = next(iter(accounts.order_by().values_list("labels", flat=True)[:1]), None)
+        sa_labels = None if found is None else dict(found or {})
+    return select_groups(policies, facts.labels, sa_labels, node.security_group_ids)
 
 
 def _annotate(port: ClusterPort, live: dict, value: str) -> dict:
