@@ -83,3 +83,11 @@ def test_one_beat_and_one_watcher():
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in by_kind("Deployment")}
     assert replicas["sgpadmin-beat"] == 1
     assert replicas["sgpadmin-watcher"] == 1
+
+
+def test_workers_keep_their_database_connections_between_tasks():
+    (worker,) = [d for d in by_kind("Deployment") if d["metadata"]["name"] == "sgpadmin-worker"]
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    assert int(env["DATABASE_CONN_MAX_AGE"]) > 0
+    assert container["command"] == ["python", "-m", "worker", "worker"]  # the threads pool
