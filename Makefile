@@ -59,7 +59,7 @@ test-embedded: deps
 bench: bench-controller bench-webhook bench-node
 
 bench-controller: deps services
-	$(BIN)/python benchmarks/bench_controller.py --profile both --timeout 900 --write var/bench-controller.md
+	$(BIN)/python benchmarks/bench_controller.py --profile both --timeout 900 --breakdown --write var/bench-controller.md
 
 bench-node: deps system-packages
 	$(BIN)/python benchmarks/bench_node.py --pods 100
