@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.db import OperationalError
 from kubernetes.client import CoreV1Api
 
 from apps.controller.core.constants import POD_ENI
@@ -19,7 +20,12 @@ from tests.controller.world import build_world
 def eventually(check, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        result = check()
+        try:
+            result = check()
+        except OperationalError:
+            # SQLite's in-memory test database is shared between this thread and the watcher's
+            # with table locks: a read that meets the watcher's write is refused, not delayed.
+            result = None
         if result:
             return result
         time.sleep(0.05)
