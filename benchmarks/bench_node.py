@@ -102,47 +102,42 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def timed_plugin_calls(node: Node, command: str, specs, namespace, results: dict,
+                       seconds: list, plugin_cpu: list) -> None:
+    """Run ``command`` through the installed plugin for every pod, as a runtime would; append
+    each call's wall time and the plugin process's CPU; keep ADD results for the DELs."""
+    for spec in specs:
+        before = child_cpu()
+        started = time.perf_counter()
+        code, out = node.cni(
+            command,
+            f"sub-{spec['name']}",
+            spec["netns"],
+            (namespace, spec["name"], spec["uid"]),
+            prev_result=results.get(spec["name"]),
+            in_node=False,
+        )
+        seconds.append(time.perf_counter() - started)
+        plugin_cpu.append(child_cpu() - before)
+        if code != 0:
+            raise SystemExit(f"{command} failed: {out}")
+        if command == "ADD":
+            results[spec["name"]] = out
+
+
 def run_subprocess_phase(
     lab, node: Node, specs, namespace, cpu: dict
 ) -> tuple[list[float], list[float]]:
     adds, dels, results = [], [], {}
     plugin_cpu = {"add": [], "del": []}
     daemon_start = process_cpu(node.process.pid)
-    for spec in specs:
-        before = child_cpu()
-        started = time.perf_counter()
-        code, result = node.cni(
-            "ADD",
-            f"sub-{spec['name']}",
-            spec["netns"],
-            (namespace, spec["name"], spec["uid"]),
-            in_node=False,
-        )
-        adds.append(time.perf_counter() - started)
-        plugin_cpu["add"].append(child_cpu() - before)
-        if code != 0:
-            raise SystemExit(f"ADD failed: {result}")
-        results[spec["name"]] = result
+    timed_plugin_calls(node, "ADD", specs, namespace, results, adds, plugin_cpu["add"])
     daemon_add = process_cpu(node.process.pid) - daemon_start
     probe = specs[len(specs) // 2]
     if connect(probe["netns"], RDS_IP, RDS_PORT) != probe["ip"]:
         raise SystemExit("a benchmarked pod could not reach RDS")
     daemon_start = process_cpu(node.process.pid)
-    for spec in specs:
-        before = child_cpu()
-        started = time.perf_counter()
-        code, out = node.cni(
-            "DEL",
-            f"sub-{spec['name']}",
-            spec["netns"],
-            (namespace, spec["name"], spec["uid"]),
-            prev_result=results[spec["name"]],
-            in_node=False,
-        )
-        dels.append(time.perf_counter() - started)
-        plugin_cpu["del"].append(child_cpu() - before)
-        if code != 0:
-            raise SystemExit(f"DEL failed: {out}")
+    timed_plugin_calls(node, "DEL", specs, namespace, results, dels, plugin_cpu["del"])
     daemon_del = process_cpu(node.process.pid) - daemon_start
     cpu["plugin_add_cpu_p50_ms"] = round(statistics.median(plugin_cpu["add"]) * 1000, 2)
     cpu["plugin_del_cpu_p50_ms"] = round(statistics.median(plugin_cpu["del"]) * 1000, 2)
@@ -156,30 +151,18 @@ def run_in_process_phase(
 ) -> tuple[list[float], list[float]]:
     service = node.agent.service
     adds, dels, results = [], [], {}
+    config = {"cniVersion": "1.0.0", "name": "sgp", "type": "sgp-cni",
+              "podSGEnforcingMode": mode, "branchLinkKind": "macvlan"}
     for spec in specs:
-        config = {
-            "cniVersion": "1.0.0",
-            "name": "sgp",
-            "type": "sgp-cni",
-            "podSGEnforcingMode": mode,
-            "branchLinkKind": "macvlan",
-        }
         env = cni_env("ADD", f"inp-{spec['name']}", spec["netns"], spec, namespace)
         started = time.perf_counter()
         results[spec["name"]] = service.add(parse_environment(env), parse_netconf(config))
         adds.append(time.perf_counter() - started)
     for spec in specs:
-        config = {
-            "cniVersion": "1.0.0",
-            "name": "sgp",
-            "type": "sgp-cni",
-            "podSGEnforcingMode": mode,
-            "branchLinkKind": "macvlan",
-            "prevResult": results[spec["name"]],
-        }
         env = cni_env("DEL", f"inp-{spec['name']}", spec["netns"], spec, namespace)
+        with_prev = {**config, "prevResult": results[spec["name"]]}
         started = time.perf_counter()
-        service.delete(parse_environment(env), parse_netconf(config))
+        service.delete(parse_environment(env), parse_netconf(with_prev))
         dels.append(time.perf_counter() - started)
     return adds, dels
 
