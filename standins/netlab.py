@@ -95,6 +95,11 @@ def link_mac(netns: str, link: str) -> str:
     return sh("ip", "-n", netns, "-o", "link", "show", link).split("link/ether ")[1].split()[0]
 
 
+def permanent_neighbour(netns: str, ip: str, mac: str, dev: str) -> None:
+    """A permanent ``ip -> mac`` neighbour entry on ``dev`` (added or replaced)."""
+    sh("ip", "-n", netns, "neigh", "replace", ip, "lladdr", mac, "dev", dev, "nud", "permanent")
+
+
 def wire_primary_eni_pod(pod_netns: str, node_netns: str, host_veth: str, ip: str) -> None:
     """What the regular VPC CNI does for a pod on the primary ENI: a veth into the pod,
     the pod's /32, its link-local gateway with a permanent neighbour, the host route."""
@@ -118,20 +123,7 @@ def wire_primary_eni_pod(pod_netns: str, node_netns: str, host_veth: str, ip: st
     sh("ip", "-n", node_netns, "link", "set", host_veth, "up")
     sh("ip", "-n", pod_netns, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
     sh("ip", "-n", pod_netns, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
-    sh(
-        "ip",
-        "-n",
-        pod_netns,
-        "neigh",
-        "add",
-        "169.254.1.1",
-        "lladdr",
-        link_mac(node_netns, host_veth),
-        "dev",
-        "eth0",
-        "nud",
-        "permanent",
-    )
+    permanent_neighbour(pod_netns, "169.254.1.1", link_mac(node_netns, host_veth), "eth0")
     sh("ip", "-n", node_netns, "route", "add", f"{ip}/32", "dev", host_veth, "scope", "link")
 
 
@@ -198,20 +190,7 @@ class VpcLab:
     def route_eni(self, ip: str, link: str, mac: str) -> None:
         """Tell the fabric where an ENI address lives (what EC2's mapping service does)."""
         sh("ip", "-n", self.fabric, "route", "replace", f"{ip}/32", "dev", link)
-        sh(
-            "ip",
-            "-n",
-            self.fabric,
-            "neigh",
-            "replace",
-            ip,
-            "lladdr",
-            mac,
-            "dev",
-            link,
-            "nud",
-            "permanent",
-        )
+        permanent_neighbour(self.fabric, ip, mac, link)
 
     def forget_eni(self, ip: str, link: str) -> None:
         sh("ip", "-n", self.fabric, "route", "del", f"{ip}/32", "dev", link, check=False)

@@ -21,7 +21,15 @@ import secrets
 
 from sgp_node_agent.netns import entered, open_netns, write_sysctl
 
-from standins.netlab import Listener, connect, link_mac, ns_path, sh, wire_primary_eni_pod
+from standins.netlab import (
+    Listener,
+    connect,
+    link_mac,
+    ns_path,
+    permanent_neighbour,
+    sh,
+    wire_primary_eni_pod,
+)
 
 __all__ = ["Lab", "Listener", "connect", "ns_path", "sh", "sysctl"]
 
@@ -190,20 +198,7 @@ class Lab:
 
     def register_branch(self, mac: str, ip: str, mark: int = POD_SG_MARK) -> None:
         """What EC2 knows: the branch's IP→MAC (the VPC never ARPs) and its security group."""
-        sh(
-            "ip",
-            "-n",
-            self.fabric,
-            "neigh",
-            "replace",
-            ip,
-            "lladdr",
-            mac,
-            "dev",
-            "f-trunk",
-            "nud",
-            "permanent",
-        )
+        permanent_neighbour(self.fabric, ip, mac, "f-trunk")
         sh(
             "ip",
             "netns",
@@ -224,20 +219,7 @@ class Lab:
         self.add_netns(name)
         host = f"veth{short}"[:15]
         wire_primary_eni_pod(name, self.node, host, ip)
-        sh(
-            "ip",
-            "-n",
-            self.fabric,
-            "neigh",
-            "replace",
-            ip,
-            "lladdr",
-            self.link_mac(self.node, "eth0"),
-            "dev",
-            "f-eth0",
-            "nud",
-            "permanent",
-        )
+        permanent_neighbour(self.fabric, ip, self.link_mac(self.node, "eth0"), "f-eth0")
         return name
 
     def dropped(self) -> int:
