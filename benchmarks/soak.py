@@ -78,13 +78,9 @@ class RedisServer:
         raise RuntimeError("the private redis-server did not start")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        from sgpadmin.demo.processes import stop_process
+
+        stop_process(self.process, grace=5)
 
 
 class Workers:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from .processes import stop_process
 from .tutorial import VPC_CIDR
 
 BIN = Path(sys.executable).parent
@@ -70,13 +71,7 @@ class NodeAgent:
         return self
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         self.log.close()
 
     def cni(self, command, container_id, netns, pod, prev_result=None):

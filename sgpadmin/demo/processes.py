@@ -89,6 +89,18 @@ class ProcessGroup:
         self.stop()
 
 
+def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
+    """SIGTERM one process, SIGKILL it if it is still alive after ``grace`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 def _signal_group(child: Child, sig: int) -> None:
     if child.process is None or child.process.poll() is not None:
         return

@@ -15,6 +15,8 @@ from lab import VPC_CIDR, Lab
 from sgp_node_agent.cni_client import SETTLE_VERB, exchange
 from sgp_node_agent.install import install_plugin
 
+from sgpadmin.demo.processes import stop_process
+
 BIN = Path(sys.executable).parent
 
 
@@ -99,13 +101,7 @@ class Node:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
     def cni(
         self,

@@ -3,7 +3,6 @@ import threading
 import time
 
 import pytest
-from kube_emulator import EmulatedKubernetes
 from sgp_node_agent import errors
 from sgp_node_agent.kube import PodSource
 
@@ -21,13 +20,6 @@ ANNOTATION = json.dumps(
         }
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def kube():
-    emulator = EmulatedKubernetes().start()
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture
