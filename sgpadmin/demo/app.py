@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("SGPADMIN_MODE", "demo")
@@ -93,17 +92,9 @@ def forget_live_inventory(cluster_name: str) -> None:
                 row.delete()
 
 
-def wait_for(what: str, check, timeout: float = 60.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
 def read_url(path: Path, group, name: str) -> str:
+    from .processes import wait_for
+
     def ready():
         if group.first_exited() is not None:
             raise RuntimeError(f"a process stopped while starting {name}")

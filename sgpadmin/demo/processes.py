@@ -89,6 +89,18 @@ class ProcessGroup:
         self.stop()
 
 
+def wait_for(what: str, check, timeout: float = 60.0, every: float = 0.5):
+    """``check()``'s first true answer, polled every ``every`` seconds; TimeoutError after
+    ``timeout`` seconds, naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
 def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
     """SIGTERM one process, SIGKILL it if it is still alive after ``grace`` seconds."""
     if process is None or process.poll() is not None:

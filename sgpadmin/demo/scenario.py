@@ -21,6 +21,7 @@ from standins.fabric import fabric_from_ec2
 from standins.kubernetes import api_client
 
 from . import tutorial as t
+from .processes import wait_for
 
 
 class Scenario:
@@ -63,14 +64,8 @@ class Scenario:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response
 
-    def wait(self, what: str, check, timeout: float = 90.0, every: float = 0.5):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = check()
-            if result:
-                return result
-            time.sleep(every)
-        raise TimeoutError(f"timed out waiting for {what}")
+    def wait(self, what: str, check, timeout: float = 90.0):
+        return wait_for(what, check, timeout)
 
     def wait_for_web(self, group) -> None:
         def up():
