@@ -125,7 +125,8 @@ class Stack:
 
 
 def run_soak(args) -> dict:
-    from benchmarks.soak import RedisServer, environment, free_port, recreate_database
+    from benchmarks.bench_controller import recreate_database
+    from benchmarks.soak import RedisServer, environment, free_port
 
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
