@@ -64,9 +64,14 @@ class PodOutcome:
     release_uid: str = ""  # a pod UID whose branches the release worker must cool down
 
 
+# The lookups of the attach path order by primary key, not by the models' default ordering,
+# which would join the cluster table for its name.
+
+
 def _node_status(cluster: Cluster, node_name: str):
-    node = next(iter(Node.objects.select_related("trunk").filter(
-        cluster=cluster, name=node_name, deleted_at__isnull=True).order_by()[:1]), None)
+    node = (Node.objects.select_related("trunk")
+            .filter(cluster=cluster, name=node_name, deleted_at__isnull=True)
+            .order_by("pk").first())
     if node is None:
         return None, None, None
     trunk = getattr(node, "trunk", None) if node.managed else None
@@ -87,7 +92,7 @@ def _groups(cluster: Cluster, facts, node: Node):
     if needs_service_account(policies):  # only a serviceAccountSelector reads the labels
         accounts = ServiceAccount.objects.filter(cluster=cluster, namespace=facts.namespace,
                                                  name=facts.service_account_name)
-        found = next(iter(accounts.order_by().values_list("labels", flat=True)[:1]), None)
+        found = accounts.order_by("pk").values_list("labels", flat=True).first()
         sa_labels = None if found is None else dict(found or {})
     return select_groups(policies, facts.labels, sa_labels, node.security_group_ids)
 
@@ -113,12 +118,11 @@ def _annotate(port: ClusterPort, live: dict, value: str) -> dict:
 def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> PodOutcome:
     """Attach a branch ENI to the pod ``namespace/name`` (with this UID, when given)."""
     with change_scope(context=ChangeContext.WORKER, actor_name="controller"):
-        cached = Pod.objects.filter(cluster=cluster, namespace=namespace, name=name,
-                                    deleted_at__isnull=True).order_by().values_list(
-                                        "uid", "pod_eni_annotation")
-        for cached_uid, cached_annotation in cached[:1]:
-            if cached_annotation and (not uid or cached_uid == uid):
-                return PodOutcome("ignored", "already annotated (cache)")
+        cached = (Pod.objects.filter(cluster=cluster, namespace=namespace, name=name,
+                                     deleted_at__isnull=True)
+                  .order_by("pk").values_list("uid", "pod_eni_annotation").first())
+        if cached is not None and cached[1] and (not uid or cached[0] == uid):
+            return PodOutcome("ignored", "already annotated (cache)")
         port = ClusterPort(cluster)
         if not uid:  # learn the UID first (the watcher always passes it)
             live = port.get_pod(namespace, name)
