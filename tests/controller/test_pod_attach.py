@@ -3,7 +3,11 @@
 import json
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apps.audit.models import ChangeRecord
 from apps.controller.core.constants import BRANCH_DESCRIPTION, POD_ENI
 from apps.controller.inventory_sync import PodRelease, apply_pod
 from apps.controller.node_reconcile import reconcile_node
@@ -75,6 +79,39 @@ def test_happy_path_annotates_with_all_keys_and_records_rows(ready):
                          f"Pod will get the following Security Groups [{world.group_ids['web']}]")
     assert events[1][:2] == ("Normal", "ResourceAllocated")
     assert events[1][2] == f"Allocated {world.pod('p1')['metadata']['annotations'][POD_ENI]} to the pod"
+
+
+def test_the_attached_transition_is_audited_from_the_row_as_stored(ready):
+    world = ready
+    world.add_pod("p1", 0)
+    attach_pod(world.cluster, "default", "p1")
+    branch = BranchENI.objects.get(pod_uid=world.pod("p1")["metadata"]["uid"])
+    [update] = ChangeRecord.objects.filter(
+        object_type=ContentType.objects.get_for_model(BranchENI), object_id=str(branch.pk),
+        action=ChangeRecord.Action.UPDATE)
+    # before: the reservation as the progress checkpoint left it (ENI id, MAC and IP, no
+    # association); after: the same row attached.
+    assert update.before["state"] == BranchENIState.CREATING
+    assert (update.before["eni_id"], update.before["mac"], update.before["private_ip"]) == (
+        branch.eni_id, branch.mac, branch.private_ip)
+    assert update.before["association_id"] == ""
+    assert update.after["state"] == BranchENIState.ATTACHED
+    assert update.after["association_id"] == branch.association_id
+    assert update.actor_name == "controller"
+
+
+@pytest.mark.postgres
+def test_the_vlan_reservation_locks_the_trunk_row_only(ready):
+    if connection.vendor != "postgresql":
+        pytest.skip("runs with DATABASE_URL=postgres://... (SQLite has no row locks)")
+    world = ready
+    world.add_pod("p1", 0)
+    with CaptureQueriesContext(connection) as captured:
+        assert attach_pod(world.cluster, "default", "p1").result == "attached"
+    [lock] = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+    # A join would lock the joined rows too: the node's, and the cluster's that every
+    # reservation of the cluster shares.
+    assert "JOIN" not in lock and '"inventory_trunkeni"' in lock
 
 
 def test_no_matching_policy_uses_node_groups_with_a_warning(ready):
