@@ -100,6 +100,16 @@ class Node:
             time.sleep(0.05)
         return self
 
+    def command(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run ``sgp-node-agent <args>`` with this node's environment (output captured)."""
+        return subprocess.run(
+            [str(BIN / "sgp-node-agent"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
     def stop(self) -> None:
         stop_process(self.process)
 

@@ -137,47 +137,21 @@ def test_report_reaches_sgpadmin_with_the_node_token(lab, kube, node_factory):
 
 
 def test_uninstall_command_undoes_setup_host(lab, kube, tmp_path):
-    import subprocess
-
-    from harness import BIN
-
     node = Node(lab, tmp_path, kube.write_kubeconfig(tmp_path / "kubeconfig"), "strict", True)
     before = node_state(lab)
     for command in ("setup-host", "setup-host"):
-        done = subprocess.run(
-            [str(BIN / "sgp-node-agent"), command],
-            env=node.env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        done = node.command(command, timeout=30)
         assert done.returncode == 0, done.stderr
     assert "20:\tfrom all lookup local" in node_state(lab)["rules"]
-    done = subprocess.run(
-        [str(BIN / "sgp-node-agent"), "uninstall"],
-        env=node.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = node.command("uninstall", timeout=30)
     assert done.returncode == 0, done.stderr
     assert node_state(lab) == before
 
 
 def test_report_once_command_prints_the_node_report(lab, kube, node_factory):
-    import subprocess
-
-    from harness import BIN
-
     node = node_factory("strict")
     Pods(lab, kube, node).add("green", 5, "10.0.1.20")
-    done = subprocess.run(
-        [str(BIN / "sgp-node-agent"), "report-once"],
-        env=node.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = node.command("report-once")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["node"]["name"] == lab.node and report["node"]["mode"] == "strict"
