@@ -25,6 +25,7 @@ from django.utils import timezone
 from apps.controller.core.annotation import BranchDetails
 from apps.controller.core.model import BranchSlot
 from apps.controller.core.pod_plan import AtCapacity, Reserve, Resume, plan_reservation
+from apps.controller.locks import locked
 from apps.controller.ports.ec2 import EC2Port
 from apps.inventory.models import Attachment, BranchENI, BranchENIState, Cluster, Node, TrunkENI
 
@@ -44,9 +45,7 @@ def reserve_vlan(cluster: Cluster, node: Node, trunk: TrunkENI, pod, group_ids: 
     for _ in range(RESERVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                # No ordering: a join would lock the node and cluster rows too.
-                list(TrunkENI.objects.select_for_update().filter(pk=trunk.pk).order_by()
-                     .values_list("pk"))
+                list(locked(TrunkENI.objects.filter(pk=trunk.pk)).order_by().values_list("pk"))
                 rows = BranchENI.objects.filter(trunk=trunk).exclude(
                     state=BranchENIState.DELETED).order_by().values_list(
                         "vlan_id", "pod_uid", "state")
@@ -85,10 +84,11 @@ def ensure_branch(ec2: EC2Port, cluster: Cluster, node: Node, trunk: TrunkENI,
         branch.private_ip = created.private_ip or None
         branch.ipv6_address = created.ipv6_address or None
         # A progress checkpoint, not a change of state: written without an audit record (the
-        # transition to ``attached`` below records the whole row, ENI id included).
+        # transition to ``attached`` below records the whole row, ENI id included). It moves
+        # ``updated``: a resync that read EC2 before this ENI existed leaves the row alone.
         BranchENI.objects.filter(pk=branch.pk).update(
             eni_id=branch.eni_id, mac=branch.mac, private_ip=branch.private_ip,
-            ipv6_address=branch.ipv6_address)
+            ipv6_address=branch.ipv6_address, updated=timezone.now())
         ec2.grant_instance_attach(branch.eni_id, node.account_id)
     elif reservation.resumed and not branch.association_id:
         # The earlier attempt may have stopped between the create and the permission.
@@ -148,8 +148,8 @@ def start_cooldown(cluster: Cluster, pod_uid: str) -> int:
     """
     now = timezone.now()
     with transaction.atomic():
-        branches = list(BranchENI.objects.select_for_update().filter(
-            cluster=cluster, pod_uid=pod_uid, state=BranchENIState.ATTACHED))
+        branches = list(locked(BranchENI.objects.filter(
+            cluster=cluster, pod_uid=pod_uid, state=BranchENIState.ATTACHED)))
         for branch in branches:
             branch.state, branch.cooling_since = BranchENIState.COOLING, now
             branch.save(update_fields=["state", "cooling_since", "updated"])

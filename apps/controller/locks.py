@@ -26,6 +26,13 @@ from django.conf import settings
 from django.db import connection
 
 
+def locked(queryset):
+    """``SELECT ... FOR UPDATE`` of the queryset's own rows only. The inventory models' default
+    ordering joins the cluster table (for its name), and a plain ``FOR UPDATE`` would lock the
+    joined rows too: the cluster's row, which every worker of the cluster would then queue on."""
+    return queryset.select_for_update(of=("self",))
+
+
 def _key(*parts: object) -> int:
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)

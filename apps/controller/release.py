@@ -31,7 +31,7 @@ from django.utils import timezone
 from apps.controller.branch_lifecycle import start_cooldown
 from apps.controller.core import release_plan
 from apps.controller.core.release_plan import QueuedBranch, ReleasePolicy
-from apps.controller.locks import pod_lock, try_lock
+from apps.controller.locks import locked, pod_lock, try_lock
 from apps.controller.models import GCRun, GCRunKind
 from apps.controller.node_reconcile import ec2_port_for
 from apps.controller.ports.cluster import ClusterPort
@@ -107,8 +107,8 @@ def release_pod(cluster: Cluster, pod_uid: str) -> int | None:
             count = start_cooldown(cluster, pod_uid)
             now = timezone.now()
             with transaction.atomic():
-                for branch in BranchENI.objects.select_for_update().filter(
-                        cluster=cluster, pod_uid=pod_uid, state=BranchENIState.CREATING):
+                for branch in locked(BranchENI.objects.filter(
+                        cluster=cluster, pod_uid=pod_uid, state=BranchENIState.CREATING)):
                     branch.state, branch.cooling_since = BranchENIState.COOLING, now
                     branch.save(update_fields=["state", "cooling_since", "updated"])
                     count += 1

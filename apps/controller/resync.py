@@ -21,6 +21,7 @@ from apps.controller.core import resync_plan
 from apps.controller.core.annotation import AnnotationError, parse_annotation
 from apps.controller.core.constants import POD_ENI, TAG_TRUNK_ENI_ID, TAG_VLAN_ID
 from apps.controller.core.model import Event, EventType
+from apps.controller.locks import locked
 from apps.controller.models import GCRun, GCRunKind
 from apps.controller.node_reconcile import ec2_port_for, reconcile_node
 from apps.controller.ports.cluster import ClusterPort
@@ -99,10 +100,12 @@ def resync_node(cluster: Cluster, node_name: str, ec2: EC2Port | None = None) ->
         view = read_ec2(ec2, trunk.eni_id)
         pods = pods_on_node(port, node_name)
         with transaction.atomic():
-            TrunkENI.objects.select_for_update().filter(pk=trunk.pk).first()
+            list(locked(TrunkENI.objects.filter(pk=trunk.pk)).order_by().values_list("pk"))
+            # The rows too: an attach writing one between this read and the plan's write
+            # would otherwise be overwritten with a decision made on what it replaced.
             rows = [resync_plan.RowView(b.pk, b.eni_id, b.vlan_id, b.state, b.pod_uid, b.updated)
-                    for b in BranchENI.objects.filter(trunk=trunk)
-                    .exclude(state=BranchENIState.DELETED)]
+                    for b in locked(BranchENI.objects.filter(trunk=trunk)
+                                    .exclude(state=BranchENIState.DELETED))]
             plan = resync_plan.plan_resync(view.branches, [pod_view(p) for p in pods.values()],
                                            rows, snapshot_at)
             apply_plan(cluster, trunk, plan, view, pods)

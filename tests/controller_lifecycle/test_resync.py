@@ -137,3 +137,37 @@ def test_resync_cluster_marks_nodes_the_cluster_lost(world, gone):
     world.core.delete_node("node-0")
     resync.resync_cluster(world.cluster)
     assert Node.objects.get(name="node-0").deleted_at is not None
+
+
+def test_an_attach_that_creates_its_eni_after_the_ec2_read_keeps_its_row(world, ec2,
+                                                                        monkeypatch):
+    """The attach runs alongside the resync: it reserved its VLAN before the resync read EC2
+    and creates its ENI (checkpointing the row) after, so the resync must not take the row for
+    one whose ENI EC2 lost."""
+    from botocore.exceptions import ClientError
+
+    def fail(action):
+        ec2.control.configure(faults=[{"actions": [action], "rate": 1.0,
+                                       "code": "InternalError", "status": 500}])
+
+    world.add_pod("racing", 0)
+    fail("CreateNetworkInterface")
+    with pytest.raises(ClientError):  # the reservation stays, to be resumed
+        attach_pod(world.cluster, "default", "racing")
+    read = resync.read_ec2
+
+    def read_then_the_attach_creates_its_eni(ec2_port, trunk_eni_id):
+        view = read(ec2_port, trunk_eni_id)
+        fail("AssociateTrunkInterface")
+        with pytest.raises(ClientError):  # the resumed attempt creates the ENI, then stops
+            attach_pod(world.cluster, "default", "racing")
+        ec2.control.configure(faults=[])
+        return view
+
+    monkeypatch.setattr(resync, "read_ec2", read_then_the_attach_creates_its_eni)
+    resync.resync_node(world.cluster, "node-0")
+    [row] = BranchENI.objects.filter(pod_name="racing")
+    assert row.state == BranchENIState.CREATING and row.eni_id in branch_ids_in_ec2(world)
+    assert attach_pod(world.cluster, "default", "racing").result == "attached"
+    row.refresh_from_db()
+    assert row.state == BranchENIState.ATTACHED
