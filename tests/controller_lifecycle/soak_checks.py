@@ -66,9 +66,14 @@ def check_world(world, ec2_standin) -> dict:
                   if n > 1]
     vlan_twice += [k for k, n in Counter(rows.values_list("trunk_id", "vlan_id")).items() if n > 1]
     leaked_enis = sorted(set(enis) - set(claims))
+    # An annotated live pod whose ENI has no attached row: its VLAN looks free to the
+    # controller, which would hand it to another pod.
+    tracked = set(rows.filter(state=BranchENIState.ATTACHED).values_list("eni_id", flat=True))
+    untracked = sorted(set(claims) - tracked)
     report = {
         "live_pods": len(pods), "annotated_pods": sum(1 for _ in claims.elements()),
         "branch_enis_in_ec2": len(enis), "leaked_enis": leaked_enis,
+        "untracked_enis": untracked,
         "leaked_rows": rows.filter(state=BranchENIState.LEAKED).count(),
         "wrong_groups": wrong_groups, "two_enis": two_enis,
         "vlan_twice": [list(map(str, k)) for k in vlan_twice], "vlan_mismatch": vlan_mismatch,
@@ -76,7 +81,8 @@ def check_world(world, ec2_standin) -> dict:
         "rows_by_state": dict(Counter(BranchENI.objects.filter(cluster=world.cluster)
                                       .values_list("state", flat=True))),
     }
-    report["ok"] = not any(report[k] for k in ("leaked_enis", "leaked_rows", "wrong_groups",
+    report["ok"] = not any(report[k] for k in ("leaked_enis", "untracked_enis",
+                                               "leaked_rows", "wrong_groups",
                                                "two_enis", "vlan_twice", "vlan_mismatch",
                                                "unexplained"))
     return report

@@ -52,8 +52,8 @@ def test_soak_settles_with_nothing_leaked_or_doubled(tmp_path):
     assert report["worker_kills"] >= 1 and report["redis_restarts"] == 1
     assert sum(sum(v.values()) for v in report["ec2_injected"].values()) > 0
     assert report["settled"], report
-    for figure in ("leaked_enis", "wrong_groups", "two_enis", "vlan_twice", "vlan_mismatch",
-                   "unexplained"):
+    for figure in ("leaked_enis", "untracked_enis", "wrong_groups", "two_enis", "vlan_twice",
+                   "vlan_mismatch", "unexplained"):
         assert report[figure] == [], (figure, report[figure])
     assert report["leaked_rows"] == 0
     assert report["annotated_pods"] == report["live_pods"] > 0
