@@ -103,6 +103,27 @@ def test_del_with_an_empty_netns_succeeds(plugin, tmp_path):
     assert invoke(plugin, env, conf(tmp_path))[:2] == (0, None)
 
 
+def serve_in_background(server, reply, after: threading.Event | None = None) -> None:
+    """Accept on ``server`` until it closes (once ``after`` is set, if given): read each
+    request to its half-close and send ``reply(request)``."""
+
+    def serve():
+        if after is not None:
+            after.wait()
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while chunk := conn.recv(65536):
+                    data += chunk
+                conn.sendall(reply(data))
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
 @pytest.fixture
 def fake_daemon(tmp_path):
     """A unix socket that answers like sgp-node-agent and records the requests, parsed."""
@@ -114,20 +135,11 @@ def fake_daemon(tmp_path):
     server.listen(4)
     requests, replies = [], []
 
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while chunk := conn.recv(65536):
-                    data += chunk
-                requests.append(cni.parse_request(data))
-                conn.sendall(replies.pop(0))
+    def reply(data: bytes) -> bytes:
+        requests.append(cni.parse_request(data))
+        return replies.pop(0)
 
-    threading.Thread(target=serve, daemon=True).start()
+    serve_in_background(server, reply)
     yield path, requests, replies
     server.close()
 
@@ -200,3 +212,89 @@ def test_the_wire_format_carries_the_cni_environment_and_stdin_unchanged(env, st
 )
 def test_the_client_reads_only_the_top_level_agent_socket(stdin, expected):
     assert agent_socket(stdin) == expected
+
+
+def _fill_accept_queue(path: str) -> list:
+    """Connect to ``path`` until its accept queue refuses with EAGAIN; the queued sockets."""
+    import socket
+
+    queued = []
+    for _ in range(64):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(1.0)
+        try:
+            sock.connect(path)
+        except BlockingIOError:
+            sock.close()
+            return queued
+        queued.append(sock)
+    raise AssertionError(f"the accept queue of {path} never filled")
+
+
+def test_a_full_accept_queue_is_waited_for_not_taken_for_an_absent_daemon(tmp_path):
+    """Many pods started together: a connect that finds the daemon's queue full retries
+    until the daemon accepts, instead of falling back to "try again later"."""
+    import socket
+
+    from sgp_node_agent.cni_client import exchange
+
+    path = str(tmp_path / "busy.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    queued = _fill_accept_queue(path)
+    for sock in queued:  # the queue's own sockets half-close so that the server moves on
+        sock.shutdown(socket.SHUT_WR)
+    accepting = threading.Event()
+    serve_in_background(server, lambda data: b"0\n" + data[-3:], after=accepting)
+    threading.Timer(0.2, accepting.set).start()  # the client is retrying by then
+    try:
+        assert exchange(path, b"SETTLE\nabc") == (0, b"abc")
+    finally:
+        server.close()
+        for sock in queued:
+            sock.close()
+
+
+def test_a_queue_that_stays_full_ends_the_connect_with_the_error(tmp_path):
+    import socket
+
+    from sgp_node_agent.cni_client import connect
+
+    path = str(tmp_path / "stuck.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    queued = _fill_accept_queue(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(1.0)
+    try:
+        with pytest.raises(BlockingIOError):
+            connect(sock, path, timeout=0.05)
+    finally:
+        for other in [sock, server, *queued]:
+            other.close()
+
+
+def test_the_daemon_socket_queues_as_many_callers_as_the_kernel_allows(tmp_path):
+    """socketserver's default backlog of 5 made the sixth of many simultaneous sgp-cni calls
+    fail while the daemon was still accepting the first ones."""
+    import socketserver
+
+    from sgp_node_agent import daemon
+
+    path = str(tmp_path / "agent.sock")
+    server = daemon._Server(path, socketserver.StreamRequestHandler)  # bound, not yet serving
+    try:
+        import socket
+
+        callers = []
+        for _ in range(32):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(1.0)
+            callers.append(sock)
+            sock.connect(path)  # BlockingIOError here if the queue were shallow
+    finally:
+        server.server_close()
+        for sock in callers:
+            sock.close()

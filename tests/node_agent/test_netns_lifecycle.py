@@ -170,7 +170,7 @@ def test_concurrent_adds_and_dels_from_the_runtime_are_serialised_safely(lab, ku
         )
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda s: node.cni("ADD", s[0], s[1], s[2]), specs))
-    assert [code for code, _ in results] == [0] * 8
+    assert [code for code, _ in results] == [0] * 8, results
     state = node_state(lab)
     assert sum(link.startswith("vlan.eth.") for link in state["links"]) == 8
     assert sum(rule.startswith("10:") for rule in state["rules"]) == 16

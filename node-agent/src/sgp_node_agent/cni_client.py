@@ -3,7 +3,7 @@
 The runtime starts the plugin once per call, so its start-up is part of every pod's ADD and
 DEL. This module therefore runs under ``python -IS`` (no ``site``, no user or environment
 paths) and imports only what is built into the interpreter or sits in its lib-dynload:
-``sys``, ``posix``, ``_socket`` and ``_json``. That start-up is ~6 ms; ``site`` and the
+``sys``, ``posix``, ``time``, ``_socket`` and ``_json``. That start-up is ~6 ms; ``site`` and the
 ``json`` package would add ~15 ms. It parses nothing itself beyond finding ``agentSocket``:
 it forwards the call as it came (the ``CNI_*`` environment and the raw stdin bytes) to
 ``sgp-node-agent``, which validates it, does the work and replies with the exit status and
@@ -28,11 +28,13 @@ Wire format, one call per connection; the client half-closes its side after the 
 import _socket
 import posix
 import sys
+import time
 
 DEFAULT_SOCKET = "/run/sgp-node-agent/cni.sock"
 CNI_VERB = b"CNI\n"
 SETTLE_VERB = b"SETTLE\n"
 CONNECT_TIMEOUT = 2.0
+CONNECT_RETRY_INTERVAL = 0.005
 CALL_TIMEOUT = 60.0
 
 
@@ -77,6 +79,21 @@ def cni_request(env, stdin: bytes) -> bytes:
     return b"".join(parts)
 
 
+def connect(sock, path: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Connect to the daemon's socket. A unix socket whose accept queue is full refuses a
+    connect with EAGAIN at once (the kubelet starts many pods together), so that is retried
+    until ``timeout``; any other error, or a queue still full after it, is raised."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sock.connect(path)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(CONNECT_RETRY_INTERVAL)
+
+
 def exchange(path: str, request: bytes, timeout: float = CALL_TIMEOUT) -> tuple:
     """Send one request, read the reply: (exit status, stdout bytes). OSError when the daemon
     is not there or breaks off (ConnectionError for a reply without its status line)."""
@@ -84,7 +101,7 @@ def exchange(path: str, request: bytes, timeout: float = CALL_TIMEOUT) -> tuple:
     chunks = []
     try:
         sock.settimeout(CONNECT_TIMEOUT)
-        sock.connect(path)
+        connect(sock, path)
         sock.settimeout(timeout)
         sock.sendall(request)
         sock.shutdown(_socket.SHUT_WR)

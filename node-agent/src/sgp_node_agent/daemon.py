@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import socketserver
 import sys
 import threading
@@ -55,6 +56,9 @@ class _Handler(socketserver.StreamRequestHandler):
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    # socketserver's default queue is 5 connections; the kubelet starts many pods at once and
+    # each waiting sgp-cni holds a place in the queue until a handler thread accepts it.
+    request_queue_size = socket.SOMAXCONN
     agent: Agent
 
 
