@@ -5,7 +5,9 @@ reconciles.
 One thread per (cluster, kind). Each loops: list (relist on start, on 410 Gone and after any
 connection loss), apply every object, then watch from the list's resource version until the
 watch ends (server timeout: continue from the last version seen) or fails. Objects that
-vanished while we were not watching are applied as deletions on relist.
+vanished while we were not watching are applied as deletions on relist: those this process
+had seen, and those only the inventory holds (deleted while no watcher ran, or whose deletion
+failed to be written).
 
 Run it with ``python -m worker watcher`` (or ``python -m apps.controller.watcher``);
 ``--cluster NAME`` limits it to some clusters. A full relist also happens every
@@ -69,26 +71,49 @@ class KindWatcher:
         self.resync_seconds = resync_seconds
         self.listed_at = 0.0
 
-    def handle(self, event: str, obj: dict) -> None:
+    def handle(self, event: str, obj: dict) -> list:
+        """Apply one event to the inventory; the reconciles it calls for. ``known`` changes
+        only once the inventory has: an event whose write fails is seen again on the relist
+        that follows the failure."""
         from apps.core.context import ChangeContext, change_scope
 
+        with change_scope(context=ChangeContext.WORKER, actor_name="watcher"):
+            work = self.apply(self.cluster, event, obj)
         key = _key(self.kind, obj)
         if event == "DELETED":
             self.known.pop(key, None)
         else:
             self.known[key] = obj
+        return work
+
+    def forget(self, key: tuple[str, str]) -> list:
+        """Apply the deletion of an object the inventory holds but this process never saw."""
+        from apps.controller.inventory_sync import FORGET
+        from apps.core.context import ChangeContext, change_scope
+
         with change_scope(context=ChangeContext.WORKER, actor_name="watcher"):
-            for work in self.apply(self.cluster, event, obj):
-                self.enqueue(self.cluster.pk, work)
+            return FORGET[self.kind](self.cluster, key)
 
     def relist(self) -> str:
+        """List the kind and bring the inventory to it: objects that vanished, whether this
+        process saw them or only the inventory holds them (deleted while no watcher ran), are
+        applied as deletions; each reconcile the relist calls for is enqueued once."""
+        from apps.controller.inventory_sync import stored_keys
+
         items, version = self.port.list(self.kind)
-        seen = {_key(self.kind, obj) for obj in items}
+        listed = {_key(self.kind, obj) for obj in items}
+        stored = stored_keys(self.cluster, self.kind)
+        work: list = []
         for key, obj in list(self.known.items()):
-            if key not in seen:
-                self.handle("DELETED", obj)
+            if key not in listed:
+                work += self.handle("DELETED", obj)
+        for key in sorted(stored - listed - self.known.keys()):
+            work += self.forget(key)
         for obj in items:
-            self.handle("ADDED" if _key(self.kind, obj) not in self.known else "MODIFIED", obj)
+            event = "ADDED" if _key(self.kind, obj) not in self.known else "MODIFIED"
+            work += self.handle(event, obj)
+        for item in dict.fromkeys(work):
+            self.enqueue(self.cluster.pk, item)
         self.relists += 1
         self.listed_at = time.monotonic()
         return version
@@ -113,7 +138,8 @@ class KindWatcher:
                 for event, obj in self.port.watch(self.kind, self.version, self.watch_timeout):
                     self.version = obj.get("metadata", {}).get("resourceVersion", self.version)
                     if event != "BOOKMARK":
-                        self.handle(event, obj)
+                        for work in self.handle(event, obj):
+                            self.enqueue(self.cluster.pk, work)
                     if self.stop.is_set():
                         return
             except WatchExpired:

@@ -5,10 +5,10 @@ import time
 
 import pytest
 from django.db import OperationalError
-from kubernetes.client import CoreV1Api
+from kubernetes.client import CoreV1Api, CustomObjectsApi
 
 from apps.controller.core.constants import POD_ENI
-from apps.controller.inventory_sync import NodeWork, PodWork, PolicySyncWork
+from apps.controller.inventory_sync import NodeWork, PodRelease, PodWork, PolicySyncWork
 from apps.controller.watcher import KindWatcher, start_watcher, start_watchers
 from apps.inventory.models import Cluster, Node, Pod, ServiceAccount
 from apps.policies.models import Origin, Policy
@@ -178,3 +178,104 @@ def test_periodic_resync_relists_without_errors(transactional_db, private_kube):
     finally:
         stop.set()
         thread.join(5)
+
+
+def _pod(name: str, eni: bool = True) -> dict:
+    resources = {"limits": {POD_ENI: "1"}, "requests": {POD_ENI: "1"}} if eni else {}
+    return {"metadata": {"name": name},
+            "spec": {"nodeName": "node-0",
+                     "containers": [{"name": "app", "image": "nginx", "resources": resources}]}}
+
+
+def test_a_relist_applies_deletions_made_while_no_watcher_ran(db, private_kube):
+    """A watcher that starts (after a restart) knows only what the inventory holds: objects
+    deleted in between are deleted from it, and the branches of deleted ENI pods released."""
+    cluster = Cluster.objects.create(name="restart", vpc_id="vpc-00000004",
+                                     kube_api_url=private_kube.url)
+    core = CoreV1Api(api_client(private_kube.url))
+    core.create_node({"metadata": {"name": "node-0"}})
+    core.create_node({"metadata": {"name": "node-1"}})
+    for name in ("sa-kept", "sa-gone"):
+        core.create_namespaced_service_account("default", {"metadata": {"name": name}})
+    branch = core.create_namespaced_pod("default", _pod("branch")).metadata.uid
+    plain = core.create_namespaced_pod("default", _pod("plain", eni=False)).metadata.uid
+    kept = core.create_namespaced_pod("default", _pod("kept")).metadata.uid
+    first = Recorder()
+    for kind in ("Node", "ServiceAccount", "Pod"):
+        KindWatcher(cluster, kind, first, threading.Event()).relist()
+    assert Pod.objects.filter(deleted_at__isnull=True).count() == 3
+
+    # The watcher is down; the cluster moves on.
+    core.delete_node("node-1")
+    core.delete_namespaced_service_account("sa-gone", "default")
+    core.delete_namespaced_pod("branch", "default")
+    core.delete_namespaced_pod("plain", "default")
+
+    second = Recorder()
+    for kind in ("Node", "ServiceAccount", "Pod"):
+        KindWatcher(cluster, kind, second, threading.Event()).relist()
+    assert set(ServiceAccount.objects.values_list("name", flat=True)) == {"sa-kept"}
+    assert set(Pod.objects.filter(deleted_at__isnull=False).values_list("uid", flat=True)) == {
+        branch, plain}
+    assert Pod.objects.get(uid=kept).deleted_at is None
+    assert Node.objects.get(name="node-1").deleted_at is not None
+    assert Node.objects.get(name="node-0").deleted_at is None
+    assert second.has(PodRelease(branch)) and second.has(NodeWork("node-1"))
+    assert not second.has(PodRelease(plain)) and not second.has(PodRelease(kept))
+
+
+def test_a_deletion_whose_write_failed_is_applied_by_the_next_relist(db, private_kube,
+                                                                      monkeypatch):
+    """The watcher's own memory of what exists changes only after the inventory has: a
+    DELETED event that could not be written is not taken as done."""
+    from apps.controller import inventory_sync
+
+    cluster = Cluster.objects.create(name="failing", vpc_id="vpc-00000005",
+                                     kube_api_url=private_kube.url)
+    core = CoreV1Api(api_client(private_kube.url))
+    core.create_namespaced_service_account("default", {"metadata": {"name": "sa-0"}})
+    watcher = KindWatcher(cluster, "ServiceAccount", Recorder(), threading.Event())
+    watcher.relist()
+    deleted = core.api_client.sanitize_for_serialization(
+        core.delete_namespaced_service_account("sa-0", "default"))
+
+    def locked(*args):
+        raise OperationalError("database table is locked: inventory_serviceaccount")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(watcher, "apply", locked)
+        with pytest.raises(OperationalError):
+            watcher.handle("DELETED", deleted)
+    assert ("default", "sa-0") in watcher.known
+    assert ServiceAccount.objects.filter(name="sa-0").exists()
+    watcher.relist()
+    assert not ServiceAccount.objects.filter(name="sa-0").exists()
+    assert ("default", "sa-0") not in watcher.known
+    assert inventory_sync.stored_keys(cluster, "ServiceAccount") == set()
+
+
+def test_a_relist_enqueues_each_reconcile_once(db, private_kube):
+    cluster = Cluster.objects.create(name="policies", vpc_id="vpc-00000006",
+                                     kube_api_url=private_kube.url)
+    custom = CustomObjectsApi(api_client(private_kube.url))
+    for name in ("a", "b", "c"):
+        custom.create_namespaced_custom_object(
+            "vpcresources.k8s.aws", "v1beta1", "default", "securitygrouppolicies",
+            {"apiVersion": "vpcresources.k8s.aws/v1beta1", "kind": "SecurityGroupPolicy",
+             "metadata": {"name": name},
+             "spec": {"podSelector": {}, "securityGroups": {"groupIds": ["sg-1"]}}})
+    recorder = Recorder()
+    KindWatcher(cluster, "SecurityGroupPolicy", recorder, threading.Event()).relist()
+    assert recorder.work == [PolicySyncWork()]
+
+
+def test_a_relist_queues_the_policy_sync_for_policies_the_cluster_no_longer_lists(
+        db, private_kube):
+    cluster = Cluster.objects.create(name="pushed", vpc_id="vpc-00000007",
+                                     kube_api_url=private_kube.url)
+    Policy.objects.create(cluster=cluster, namespace="default", name="ours",
+                          spec={"podSelector": {}, "securityGroups": {"groupIds": ["sg-1"]}},
+                          origin=Origin.API)
+    recorder = Recorder()
+    KindWatcher(cluster, "SecurityGroupPolicy", recorder, threading.Event()).relist()
+    assert recorder.work == [PolicySyncWork()]
