@@ -90,8 +90,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, workers, watcher) share the demo database file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30})
+    # Several processes (web, workers, watcher) share the demo database file: a writer waits
+    # up to 30 s for another's lock, and takes the lock when its transaction begins, so that
+    # two transactions that read and then write cannot deadlock (SQLite would fail one at
+    # once, without waiting).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    )
+    if MODE == "test":
+        # A file, not Django's default shared-cache memory database: the tests run the
+        # watcher, workers and servers in threads, and shared-cache table locks fail a
+        # reader at once ("database table is locked") where a file's locks wait.
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
