@@ -1,5 +1,6 @@
 """Start a group of child processes, stream their output with a name prefix, and stop
-them all together (Ctrl-C, or any child dying) so that nothing is left running."""
+them all together (Ctrl-C, SIGTERM or SIGHUP, or any child dying) so that nothing is left
+running."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class ProcessGroup:
         self.out = out
         self.stop_timeout = stop_timeout
         self._lock = threading.Lock()
+        self._previous_handlers: dict[int, object] = {}
 
     def start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> Child:
         child = Child(name=name, argv=list(argv), env=dict(env or {}))
@@ -83,10 +85,21 @@ class ProcessGroup:
                 child.process.wait()
 
     def __enter__(self) -> ProcessGroup:
+        """Within the block, SIGTERM and SIGHUP (``kill``, a closed terminal, a supervisor)
+        stop the group as Ctrl-C does: the children run in sessions of their own, so a
+        signal to ours alone would leave them running."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self._previous_handlers[sig] = signal.signal(sig, _interrupt)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            for sig, handler in self._previous_handlers.items():
+                signal.signal(sig, handler)  # type: ignore[arg-type]
+            self._previous_handlers.clear()
 
 
 def wait_for(what: str, check, timeout: float = 60.0, every: float = 0.5):
@@ -111,6 +124,13 @@ def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _signal_group(child: Child, sig: int) -> None:

@@ -48,3 +48,39 @@ def test_wait_returns_the_child_that_exited_and_output_is_prefixed():
         exited = group.wait(poll=0.05)
         assert exited is quitter
     assert "   quitter | bye" in out.getvalue()
+
+
+def test_a_sigterm_to_the_demo_stops_every_child(tmp_path):
+    """``kill`` or a supervisor stopping the demo must not leave its servers running (they
+    run in sessions of their own, so nothing else would reach them)."""
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "child.pid"
+    parent_script = (
+        "import pathlib, sys, time\n"
+        "from sgpadmin.demo.processes import ProcessGroup\n"
+        "with ProcessGroup(stop_timeout=5) as group:\n"
+        "    child = group.start('sleeper', [sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"    pathlib.Path({str(pid_file)!r}).write_text(str(child.process.pid))\n"
+        "    group.wait(poll=0.05)\n"
+        "print('stopped', flush=True)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_script], stdout=subprocess.PIPE,
+                              text=True, cwd=os.getcwd())
+    try:
+        deadline = time.monotonic() + 20
+        while not pid_file.exists() or not pid_file.read_text():
+            assert parent.poll() is None and time.monotonic() < deadline, "never started"
+            time.sleep(0.05)
+        child_pid = int(pid_file.read_text())
+        parent.send_signal(signal.SIGTERM)
+        out, _ = parent.communicate(timeout=20)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    assert (parent.returncode, out) == (0, "stopped\n")
+    deadline = time.monotonic() + 5
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child_pid)
