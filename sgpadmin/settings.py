@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import ConfigurationError, env_bool, env_int, env_list, env_str
+from .env import ConfigurationError, env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SGPADMIN_VAR_DIR", str(BASE_DIR / "var")))
@@ -30,6 +30,10 @@ if not SECRET_KEY:
 DEBUG = env_bool("DEBUG", MODE == "demo")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if EMBEDDED else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies (an ingress, a load balancer) whose X-Forwarded-For is believed when they
+# are the peer: the client's address is then the last hop they did not add. Token CIDR
+# checks and the authentication log use it (apps.accounts.addresses).
+TRUSTED_PROXIES = env_networks("SGPADMIN_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from .addresses import client_address
 from .models import APIToken, hash_token
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -22,7 +23,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return self._authenticate(request)
         except exceptions.AuthenticationFailed as exc:
             logger.warning(
-                "token refused reason=%r address=%s", str(exc.detail), request.META.get("REMOTE_ADDR") or "-"
+                "token refused reason=%r address=%s", str(exc.detail), client_address(request) or "-"
             )
             raise
 
@@ -48,7 +49,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Token has expired.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User is inactive.")
-        if not token.allows_address(request.META.get("REMOTE_ADDR")):
+        if not token.allows_address(client_address(request)):
             raise exceptions.AuthenticationFailed("Token is not allowed from this address.")
         now = timezone.now()
         if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:

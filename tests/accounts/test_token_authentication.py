@@ -82,3 +82,46 @@ def test_refused_token_is_logged_with_reason_and_address(issue, caplog):
     with caplog.at_level("WARNING", logger="sgpadmin.auth"):
         client.get(URL, REMOTE_ADDR="198.51.100.7")
     assert "token refused reason='Token is disabled.' address=198.51.100.7" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("proxies", "peer", "forwarded", "allowed"),
+    [
+        # No trusted proxy: the peer is the client, X-Forwarded-For is anybody's words.
+        ([], "10.1.2.3", "", True),
+        ([], "203.0.113.9", "10.1.2.3", False),
+        # Behind a trusted ingress: the hop it added is the client.
+        (["192.168.50.0/24"], "192.168.50.7", "10.1.2.3", True),
+        (["192.168.50.0/24"], "192.168.50.7", "203.0.113.9", False),
+        # A client cannot put itself in the subnet by writing the header itself.
+        (["192.168.50.0/24"], "192.168.50.7", "10.1.2.3, 203.0.113.9", False),
+        # Two trusted hops (load balancer, then ingress): skip both.
+        (["192.168.50.0/24", "172.16.0.1"], "192.168.50.7", "10.1.2.3, 172.16.0.1", True),
+        # A trusted peer that forwards nothing: the peer itself.
+        (["192.168.50.0/24"], "192.168.50.7", "", False),
+        # A hop that is not an address: the client cannot be told.
+        (["192.168.50.0/24"], "192.168.50.7", "10.1.2.3, garbage", False),
+        # An untrusted peer with a trusted-looking header changes nothing.
+        (["192.168.50.0/24"], "203.0.113.9", "10.1.2.3", False),
+    ],
+)
+def test_the_cidr_check_sees_the_client_through_trusted_proxies_only(
+    issue, settings, proxies, peer, forwarded, allowed
+):
+    import ipaddress
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network(p) for p in proxies]
+    _token, client = issue(allowed_cidrs=["10.0.0.0/8"])
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    response = client.get(URL, REMOTE_ADDR=peer, **headers)
+    assert response.status_code == (200 if allowed else 401)
+
+
+def test_the_refusal_log_names_the_forwarded_client(issue, settings, caplog):
+    import ipaddress
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("192.168.50.0/24")]
+    _token, client = issue(allowed_cidrs=["10.0.0.0/8"])
+    with caplog.at_level("WARNING", logger="sgpadmin.auth"):
+        client.get(URL, REMOTE_ADDR="192.168.50.7", HTTP_X_FORWARDED_FOR="2001:db8::5")
+    assert "address=2001:db8::5" in caplog.text

@@ -45,7 +45,7 @@ print(json.dumps({
 """
 
 
-def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def load_settings(tmp_path, probe: str = PROBE, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     clean.update(
         DJANGO_SETTINGS_MODULE="sgpadmin.settings",
@@ -54,7 +54,7 @@ def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
     )
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         cwd=tmp_path,
         env=clean,
         capture_output=True,
@@ -176,3 +176,14 @@ def test_env_readers_refuse_garbage(monkeypatch):
     monkeypatch.setenv("SGP_T_BOOL", "2")
     with pytest.raises(ConfigurationError, match="is not a boolean"):
         env_bool("SGP_T_BOOL")
+
+
+def test_trusted_proxies_are_networks_and_garbage_is_refused(tmp_path):
+    probe = "from django.conf import settings; print([str(n) for n in settings.TRUSTED_PROXIES])"
+    good = load_settings(tmp_path, probe, SGPADMIN_MODE="test",
+                         SGPADMIN_TRUSTED_PROXIES="10.0.0.0/16, 192.168.1.5")
+    assert good.stdout.strip() == "['10.0.0.0/16', '192.168.1.5/32']", good.stderr
+    bad = load_settings(tmp_path, probe, SGPADMIN_MODE="test",
+                        SGPADMIN_TRUSTED_PROXIES="10.0.0.0/16, ingress")
+    assert bad.returncode != 0
+    assert "SGPADMIN_TRUSTED_PROXIES: 'ingress' is not an address or CIDR" in bad.stderr
