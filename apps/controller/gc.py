@@ -48,12 +48,12 @@ def _record(kind: str, cluster: Cluster, started, node_name: str = "", **fields)
 
 
 # -- (a) per-node leak check ---------------------------------------------------------------------
-def live_pods(port: ClusterPort) -> list[gc_plan.LivePod]:
-    pods, _ = port.list("Pod")
+def live_pods(port: ClusterPort, node_name: str) -> list[gc_plan.LivePod]:
+    """The pods of one node (a branch's pod runs on the branch's node)."""
     return [gc_plan.LivePod(p["metadata"].get("uid", ""),
                             (p.get("status") or {}).get("phase") or "Pending",
                             bool(p["metadata"].get("deletionTimestamp")))
-            for p in pods]
+            for p in port.pods_on_node(node_name)]
 
 
 def check_node_for_leaks(cluster: Cluster, node_name: str) -> GCRun:
@@ -66,7 +66,7 @@ def check_node_for_leaks(cluster: Cluster, node_name: str) -> GCRun:
         released, busy, error = 0, [], ""
         try:
             listed_at = timezone.now()
-            pods = live_pods(ClusterPort(cluster))
+            pods = live_pods(ClusterPort(cluster), node_name)
             rows = BranchENI.objects.filter(
                 cluster=cluster, node_name=node_name,
                 state__in=[BranchENIState.CREATING, BranchENIState.ATTACHED])

@@ -80,9 +80,8 @@ def pod_view(pod: dict) -> resync_plan.PodView:
 
 
 def pods_on_node(port: ClusterPort, node_name: str) -> dict[str, dict]:
-    pods, _ = port.list("Pod")
-    return {p["metadata"]["uid"]: p for p in pods
-            if (p.get("spec") or {}).get("nodeName") == node_name and p["metadata"].get("uid")}
+    return {p["metadata"]["uid"]: p for p in port.pods_on_node(node_name)
+            if p["metadata"].get("uid")}
 
 
 def resync_node(cluster: Cluster, node_name: str, ec2: EC2Port | None = None) -> GCRun:

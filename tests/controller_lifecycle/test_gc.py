@@ -49,6 +49,27 @@ def test_leak_check_releases_branches_of_pods_deleted_behind_our_back(world, mon
     assert grown == [735.0, 900.0, 900.0]  # capped at 15 minutes
 
 
+def test_a_node_pass_reads_its_own_nodes_pods_from_the_api_server(world):
+    """The leak check and the resync of one node list that node's pods (a field selector
+    on spec.nodeName, paged), not the whole cluster's."""
+    from apps.controller.ports.cluster import ClusterPort
+    from apps.controller.resync import pods_on_node
+
+    world.add_node(1)
+    for index in range(5):
+        world.add_pod(f"here-{index}", 0, eni=False)
+        world.add_pod(f"there-{index}", 1, eni=False)
+    world.add_pod("unscheduled", None, eni=False)
+    port = ClusterPort(world.cluster)
+    names = {p["metadata"]["name"] for p in port.pods_on_node("node-0")}
+    assert names == {f"here-{index}" for index in range(5)}
+    paged, _ = port.list("Pod", page_size=2, field_selector="spec.nodeName=node-1")
+    assert {p["metadata"]["name"] for p in paged} == {f"there-{index}" for index in range(5)}
+    assert {p["metadata"]["name"] for p in pods_on_node(port, "node-1").values()} == {
+        f"there-{index}" for index in range(5)}
+    assert len(gc.live_pods(port, "node-0")) == 5
+
+
 def test_leak_check_schedule_comes_due(world):
     assert gc.leak_checks_due(world.cluster) == ["node-0"]  # never checked
     run = gc.check_node_for_leaks(world.cluster, "node-0")

@@ -160,12 +160,16 @@ class ClusterPort:
         group, version, plural = CUSTOM_KINDS[kind]
         return lambda **kw: self.custom.list_cluster_custom_object(group, version, plural, **kw)
 
-    def list(self, kind: str, page_size: int = 500) -> tuple[list[dict], str]:
-        """All objects of ``kind`` (paged) and the list's resource version."""
+    def list(self, kind: str, page_size: int = 500,
+             field_selector: str = "") -> tuple[list[dict], str]:
+        """All objects of ``kind`` (paged; only those ``field_selector`` selects, if given)
+        and the list's resource version."""
         items: list[dict] = []
         token = None
         while True:
             kwargs: dict[str, Any] = {"limit": page_size, "_preload_content": False}
+            if field_selector:
+                kwargs["field_selector"] = field_selector
             if token:
                 kwargs["_continue"] = token
             page = _json(self._list_function(kind)(**kwargs))
@@ -173,6 +177,12 @@ class ClusterPort:
             token = page.get("metadata", {}).get("continue")
             if not token:
                 return items, page.get("metadata", {}).get("resourceVersion", "")
+
+    def pods_on_node(self, node_name: str) -> list[dict]:
+        """The pods bound to one node, selected by the API server (``spec.nodeName``): a
+        per-node pass reads its node's pods, not the whole cluster's."""
+        pods, _ = self.list("Pod", field_selector=f"spec.nodeName={node_name}")
+        return pods
 
     def watch(self, kind: str, resource_version: str,
               timeout_seconds: int = 300) -> Iterator[tuple[str, dict]]:
