@@ -115,13 +115,25 @@ def _annotate(port: ClusterPort, live: dict, value: str) -> dict:
     raise PodChanged("the pod kept changing while being annotated")
 
 
+def _annotation_refused(exc: BaseException) -> bool:
+    """The API server answered the patch with a definite no (the pod changed, or a 4xx other
+    than throttling): the pod does not carry the annotation."""
+    if isinstance(exc, PodChanged):
+        return True
+    return isinstance(exc, ApiException) and 400 <= (exc.status or 0) < 500 and exc.status != 429
+
+
 def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> PodOutcome:
     """Attach a branch ENI to the pod ``namespace/name`` (with this UID, when given)."""
     with change_scope(context=ChangeContext.WORKER, actor_name="controller"):
         cached = (Pod.objects.filter(cluster=cluster, namespace=namespace, name=name,
                                      deleted_at__isnull=True)
                   .order_by("pk").values_list("uid", "pod_eni_annotation").first())
-        if cached is not None and cached[1] and (not uid or cached[0] == uid):
+        if (cached is not None and cached[1] and (not uid or cached[0] == uid)
+                and Attachment.objects.filter(cluster=cluster, pod_uid=cached[0],
+                                              until__isnull=True).exists()):
+            # Annotated and recorded. (Annotated only, the annotation mirrored by the watcher
+            # before a crash kept the attempt from recording it: the full path records it.)
             return PodOutcome("ignored", "already annotated (cache)")
         port = ClusterPort(cluster)
         if not uid:  # learn the UID first (the watcher always passes it)
@@ -176,8 +188,11 @@ def _attach_locked(cluster, port, namespace: str, name: str, uid: str) -> PodOut
     try:
         _annotate(port, live, value)
     except Exception as exc:
-        if isinstance(exc, ApiException) and exc.status >= 500:
-            raise  # API server trouble: keep the attached branch, the retry annotates it
+        if not _annotation_refused(exc):
+            # Throttled, API server trouble, a connection that broke off: the patch may have
+            # been applied. Keep the attached branch; the retry reads the pod and either
+            # records the annotation it finds or annotates it.
+            raise
         discard_branch(ec2, branch, trunk, f"annotation failed: {exc}")
         _emit(port, live, Event(EventType.WARNING, "BranchENIAnnotationFailed",
                                 f"failed to annotate pod with branch ENI details: {exc}"))

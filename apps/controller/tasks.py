@@ -3,8 +3,8 @@ turn its outcome into a requeue or a retry.
 
 - ``acks_late`` (settings): a worker killed mid-task leaves the message to be redelivered;
   every step is idempotent (see :mod:`apps.controller.branch_lifecycle`), so it resumes.
-- Throttling, 5xx and connection errors: retried with capped exponential backoff and full
-  jitter, no pod event, up to ``EC2_RETRIES`` times.
+- Throttling, 5xx and connection errors, of EC2 or of the API server: retried with capped
+  exponential backoff and full jitter, no pod event, up to ``EC2_RETRIES`` times.
 - Other errors: retried up to ``ERROR_RETRIES`` times (upstream's workqueue limit).
 - A "requeue" outcome (node not ready, trunk full, pod busy) schedules a fresh task after the
   given delay; it is not a retry and does not count against the limit.
@@ -21,7 +21,8 @@ from celery.signals import worker_init
 
 from apps.controller.node_reconcile import reconcile_node
 from apps.controller.pod_attach import attach_pod
-from apps.controller.ports.ec2 import is_retryable
+from apps.controller.ports import cluster as cluster_port
+from apps.controller.ports import ec2 as ec2_port
 from apps.core.metrics import RECONCILE_SECONDS, RECONCILE_TOTAL
 from apps.inventory.models import Cluster
 
@@ -49,6 +50,11 @@ def same_queue(task) -> dict:
     """Send follow-ups to the queue this task came from (deployments may route by queue)."""
     queue = (task.request.delivery_info or {}).get("routing_key")
     return {"queue": queue} if queue else {}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """EC2 or API server trouble (throttling, 5xx, connections): no fault of the request."""
+    return ec2_port.is_retryable(exc) or cluster_port.is_retryable(exc)
 
 
 def _retry(task, exc: Exception):

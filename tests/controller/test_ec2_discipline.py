@@ -109,3 +109,26 @@ def test_association_calls_have_their_own_bucket(ec2, monkeypatch):
     started = time.monotonic()
     port.client.describe_trunk_interface_associations()
     assert time.monotonic() - started < 0.3
+
+
+def test_api_server_trouble_is_retryable_and_its_refusals_are_not():
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    from apps.controller.ports import cluster
+    from apps.controller.tasks import is_retryable as task_retryable
+
+    for status in (429, 500, 503):
+        assert cluster.is_retryable(ApiException(status=status))
+    for status in (400, 403, 404, 409, 422):
+        assert not cluster.is_retryable(ApiException(status=status))
+    assert cluster.is_retryable(ProtocolError("Connection aborted."))
+    assert cluster.is_retryable(ReadTimeoutError(None, "/api", "read timed out"))
+    assert cluster.is_retryable(ConnectionResetError())
+    assert not cluster.is_retryable(ValueError("x"))
+    from botocore.exceptions import ClientError
+
+    throttled = ClientError({"Error": {"Code": "Throttling"},
+                             "ResponseMetadata": {"HTTPStatusCode": 400}}, "X")
+    assert task_retryable(ApiException(status=429)) and task_retryable(throttled)
+    assert not task_retryable(ApiException(status=422))

@@ -340,3 +340,76 @@ def test_a_resumed_attempt_never_takes_an_orphan_with_other_groups(ready, ec2):
     eni = world.ec2_seeder.describe_network_interfaces(
         NetworkInterfaceIds=[entry["eniId"]])["NetworkInterfaces"][0]
     assert sorted(g["GroupId"] for g in eni["Groups"]) == sorted(held.security_group_ids)
+
+
+def _patch_then_break(world, monkeypatch, applied: bool, error: Exception):
+    """The annotation patch ends with ``error``, after reaching the API server or not."""
+    from apps.controller.ports.cluster import ClusterPort
+
+    original = ClusterPort.annotate_pod
+
+    def annotate(self, *args, **kwargs):
+        if applied:
+            original(self, *args, **kwargs)
+        raise error
+
+    monkeypatch.setattr(ClusterPort, "annotate_pod", annotate)
+    return original
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_patch_that_broke_off_keeps_the_branch_and_the_retry_finishes(
+        ready, monkeypatch, applied):
+    """A connection reset after the PATCH was sent says nothing of whether it was applied:
+    the branch is kept (never deleted under an annotation that names it), and the retry
+    either records the annotation it finds or annotates the pod."""
+    from urllib3.exceptions import ProtocolError
+
+    world = ready
+    uid = world.add_pod("p1", 0)["metadata"]["uid"]
+    _patch_then_break(world, monkeypatch, applied, ProtocolError("Connection aborted."))
+    with pytest.raises(ProtocolError):
+        attach_pod(world.cluster, "default", "p1", uid)
+    [branch] = BranchENI.objects.all()
+    assert branch.state == BranchENIState.ATTACHED and len(branch_enis(world)) == 1
+    assert "BranchENIAnnotationFailed" not in [r for _, r, _ in world.events("p1")]
+    if applied:  # the watcher mirrors the annotation it sees before the retry runs
+        apply_pod(world.cluster, "MODIFIED", world.pod("p1"))
+    monkeypatch.undo()
+    outcome = attach_pod(world.cluster, "default", "p1", uid)
+    assert outcome.result == ("ignored" if applied else "attached")
+    [entry] = annotation(world, "p1")
+    assert entry["eniId"] == branch.eni_id and len(branch_enis(world)) == 1
+    [row] = Attachment.objects.filter(pod_uid=uid)
+    assert row.eni_id == branch.eni_id and row.until is None
+
+
+def test_a_throttled_patch_is_retried_not_taken_for_a_refusal(ready, monkeypatch):
+    from kubernetes.client.exceptions import ApiException
+
+    from apps.controller.tasks import is_retryable
+
+    world = ready
+    world.add_pod("p1", 0)
+    throttled = ApiException(status=429, reason="Too Many Requests")
+    _patch_then_break(world, monkeypatch, False, throttled)
+    with pytest.raises(ApiException):
+        attach_pod(world.cluster, "default", "p1")
+    assert is_retryable(throttled)
+    assert BranchENI.objects.get().state == BranchENIState.ATTACHED
+    monkeypatch.undo()
+    assert attach_pod(world.cluster, "default", "p1").result == "attached"
+    assert len(branch_enis(world)) == 1
+
+
+def test_a_refused_patch_discards_the_branch(ready, monkeypatch):
+    from kubernetes.client.exceptions import ApiException
+
+    world = ready
+    world.add_pod("p1", 0)
+    _patch_then_break(world, monkeypatch, False, ApiException(status=422, reason="Invalid"))
+    with pytest.raises(ApiException):
+        attach_pod(world.cluster, "default", "p1")
+    assert BranchENI.objects.get().state == BranchENIState.DELETED
+    assert branch_enis(world) == []
+    assert world.events("p1")[-1][:2] == ("Warning", "BranchENIAnnotationFailed")

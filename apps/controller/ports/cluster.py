@@ -16,6 +16,7 @@ from typing import Any
 
 import kubernetes.client
 import kubernetes.config
+import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
@@ -34,6 +35,20 @@ CORE_LISTS = {
     "Pod": "list_pod_for_all_namespaces",
     "ServiceAccount": "list_service_account_for_all_namespaces",
 }
+
+
+# Every call but a watch: (connect, read) seconds. Without it a half-open connection would hold
+# a worker thread (and the pod's lock) for as long as the kernel keeps the socket.
+REQUEST_TIMEOUT = (5.0, 30.0)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """API server trouble that says nothing about the request: throttling (429, API priority
+    and fairness), 5xx, a connection that failed, broke off or timed out. A request that
+    ended so may or may not have been applied."""
+    if isinstance(exc, ApiException):
+        return exc.status == 429 or (exc.status or 0) >= 500 or not exc.status
+    return isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError)
 
 
 class PodChanged(Exception):
@@ -86,7 +101,8 @@ class ClusterPort:
     # -- pods ---------------------------------------------------------------------------------
     def get_pod(self, namespace: str, name: str) -> dict | None:
         try:
-            return _json(self.core.read_namespaced_pod(name, namespace, _preload_content=False))
+            return _json(self.core.read_namespaced_pod(
+                name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT))
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -103,12 +119,14 @@ class ClusterPort:
         body = {"metadata": {"uid": uid, "resourceVersion": resource_version,
                              "annotations": {key: value}}}
         return _json(self.core.patch_namespaced_pod(
-            name, namespace, body, _content_type=MERGE_PATCH, _preload_content=False))
+            name, namespace, body, _content_type=MERGE_PATCH, _preload_content=False,
+            _request_timeout=REQUEST_TIMEOUT))
 
     # -- nodes --------------------------------------------------------------------------------
     def get_node(self, name: str) -> dict | None:
         try:
-            return _json(self.core.read_node(name, _preload_content=False))
+            return _json(self.core.read_node(
+                name, _preload_content=False, _request_timeout=REQUEST_TIMEOUT))
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -116,13 +134,15 @@ class ClusterPort:
 
     def patch_node_status(self, name: str, patch: dict) -> dict:
         return _json(self.core.patch_node_status(
-            name, patch, _content_type=MERGE_PATCH, _preload_content=False))
+            name, patch, _content_type=MERGE_PATCH, _preload_content=False,
+            _request_timeout=REQUEST_TIMEOUT))
 
     def get_cninode(self, name: str) -> dict | None:
         group, version, plural = CUSTOM_KINDS["CNINode"]
         try:
             return _json(self.custom.get_cluster_custom_object(
-                group, version, plural, name, _preload_content=False))
+                group, version, plural, name, _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT))
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -147,10 +167,12 @@ class ClusterPort:
             "source": {"component": EVENT_SOURCE}, "reportingComponent": EVENT_SOURCE,
             "firstTimestamp": now, "lastTimestamp": now, "count": 1,
         }
-        _json(self.core.create_namespaced_event(namespace, body, _preload_content=False))
+        _json(self.core.create_namespaced_event(namespace, body, _preload_content=False,
+                                                _request_timeout=REQUEST_TIMEOUT))
 
     def events_for(self, namespace: str, name: str) -> list[dict]:
-        items = _json(self.core.list_namespaced_event(namespace, _preload_content=False))["items"]
+        items = _json(self.core.list_namespaced_event(
+            namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT))["items"]
         return [e for e in items if e.get("involvedObject", {}).get("name") == name]
 
     # -- list and watch -----------------------------------------------------------------------
@@ -167,7 +189,8 @@ class ClusterPort:
         items: list[dict] = []
         token = None
         while True:
-            kwargs: dict[str, Any] = {"limit": page_size, "_preload_content": False}
+            kwargs: dict[str, Any] = {"limit": page_size, "_preload_content": False,
+                                      "_request_timeout": REQUEST_TIMEOUT}
             if field_selector:
                 kwargs["field_selector"] = field_selector
             if token:
