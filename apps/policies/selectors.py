@@ -31,7 +31,7 @@ def label_key_error(key: Any) -> str | None:
     """Why ``key`` is not a valid label key, or None."""
     if not isinstance(key, str) or not key:
         return "a label key must be a non-empty string"
-    match = _KEY_RE.match(key)
+    match = _KEY_RE.fullmatch(key)
     if not match:
         return (
             f"{key!r} is not a valid label key: an optional DNS subdomain prefix and '/', then "
@@ -47,7 +47,7 @@ def label_value_error(value: Any) -> str | None:
     """Why ``value`` is not a valid label value, or None."""
     if not isinstance(value, str):
         return "a label value must be a string"
-    if len(value) > 63 or not _VALUE_RE.match(value):
+    if len(value) > 63 or not _VALUE_RE.fullmatch(value):
         return (
             f"{value!r} is not a valid label value: at most 63 characters of alphanumerics, "
             "'-', '_' or '.', starting and ending with an alphanumeric (or empty)"

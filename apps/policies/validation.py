@@ -38,7 +38,7 @@ class ValidationReport:
 
 
 def dns_label_error(value: Any, what: str) -> str | None:
-    if not isinstance(value, str) or not DNS_LABEL_RE.match(value):
+    if not isinstance(value, str) or not DNS_LABEL_RE.fullmatch(value):
         return (
             f"{what} must be a DNS-1123 label: 1-63 lower-case letters, digits or '-', "
             "starting and ending with a letter or digit"
@@ -83,7 +83,7 @@ def _validate_groups(groups: Any, report: ValidationReport, path: str) -> None:
         report.error(ids_path, f"at most {MAX_GROUPS} security groups fit on a network interface")
     seen: set[str] = set()
     for index, group in enumerate(ids):
-        if not isinstance(group, str) or not GROUP_ID_RE.match(group):
+        if not isinstance(group, str) or not GROUP_ID_RE.fullmatch(group):
             report.error(
                 f"{ids_path}[{index}]",
                 f"{group!r} is not a security group id (sg- and 8 or 17 lower-case hex digits)",

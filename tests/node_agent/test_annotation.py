@@ -64,6 +64,7 @@ def test_only_element_zero_is_used():
         (value(vlanId=154), "reserves"),
         (value(ifAddress=""), r"MAC\) is missing"),
         (value(ifAddress="zz:00:00:00:00:00"), "not a MAC"),
+        (value(ifAddress="02:00:00:00:01:zz"), "not a MAC"),
         (value(privateIp=""), "privateIp is missing"),
         (value(privateIp="10.0.0.300"), "not an IPv4 address"),
         (value(subnetCidr="bogus"), "not an IPv4 CIDR"),

@@ -219,6 +219,8 @@ def test_valid_label_keys(key):
         7,
         None,
         "a" * 254 + "/name",
+        "app\n",
+        "example.com\n/name",
     ],
 )
 def test_invalid_label_keys(key):
@@ -230,7 +232,9 @@ def test_valid_label_values(value):
     assert label_value_error(value) is None
 
 
-@pytest.mark.parametrize("value", ["-db", "db_", "x" * 64, "a b", "a/b", 1, None, True])
+@pytest.mark.parametrize(
+    "value", ["-db", "db_", "x" * 64, "a b", "a/b", 1, None, True, "db\n"]
+)
 def test_invalid_label_values(value):
     assert label_value_error(value) is not None
 

@@ -38,7 +38,8 @@ def test_property_generated_valid_specs_pass(spec):
 
 @pytest.mark.parametrize("field", ["namespace", "name"])
 @pytest.mark.parametrize(
-    "value", ["", "UPPER", "under_score", "dot.ted", "-lead", "trail-", "x" * 64, None, 5]
+    "value",
+    ["", "UPPER", "under_score", "dot.ted", "-lead", "trail-", "x" * 64, None, 5, "web\n"],
 )
 def test_namespace_and_name_must_be_dns_labels(field, value):
     args = {"namespace": "payments", "name": "db-access", field: value}
@@ -166,6 +167,7 @@ def test_group_id_forms_accepted(group_id):
         "0123abcd",
         "sg_0123abcd",
         " sg-0123abcd",
+        "sg-0123abcd\n",  # "$" alone would let a final newline through
         "",
         None,
         1234,

@@ -78,7 +78,7 @@ def parse_pod_eni(value: str) -> BranchENI:
     mac = str(entry.get("ifaddress") or "").strip().lower()
     if not mac:
         raise AnnotationError("ifAddress (branch MAC) is missing")
-    if not _MAC.match(mac):
+    if not _MAC.fullmatch(mac):
         raise AnnotationError(f"ifAddress {mac!r} is not a MAC address")
 
     ip = str(entry.get("privateip") or "").strip()

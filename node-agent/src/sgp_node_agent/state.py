@@ -116,7 +116,7 @@ class RecordStore:
         self._cache: dict[str, PodRecord] | None = None
 
     def _path(self, container_id: str) -> Path:
-        if not _SAFE_ID.match(container_id):
+        if not _SAFE_ID.fullmatch(container_id):
             raise ValueError(f"container id {container_id!r} is not a safe file name")
         return self.directory / f"{container_id}.json"
 
