@@ -143,3 +143,17 @@ def test_admin_may_report_for_any_node_naming_the_cluster(cluster, django_user_m
     ok = client.post("/api/nodes/n1/report/?cluster=sgp-cluster", body(), format="json")
     assert ok.status_code == 202
     assert NodeReport.objects.get().cluster == cluster
+
+
+def test_an_admin_of_one_cluster_cannot_report_for_another(cluster, django_user_model):
+    other = Cluster.objects.create(name="other", vpc_id="vpc-00000002")
+    admin = django_user_model.objects.create_user("admin-a", password="pw-admin-a1")
+    RoleBinding.objects.create(user=admin, role="admin", cluster=other)
+    client = APIClient()
+    client.force_authenticate(admin)
+    refused = client.post("/api/nodes/n1/report/?cluster=sgp-cluster", body(), format="json")
+    assert refused.status_code == 400 and "no cluster named" in str(refused.json())
+    assert not NodeReport.objects.exists()
+    # Their own cluster, named or as the only one they administer:
+    assert client.post("/api/nodes/n1/report/", body(), format="json").status_code == 202
+    assert NodeReport.objects.get().cluster == other

@@ -1,7 +1,8 @@
 """``POST /api/nodes/<name>/report/``: the node agent reports what is really plumbed.
 
 A node token (APIToken with ``node_name``) may report only for its own node; an admin may
-report for any node (``?cluster=`` names the cluster when there are several). The latest
+report for any node of a cluster they administer (``?cluster=`` names the cluster when they
+administer several). The latest
 report per node is kept with its disagreements with the controller's records, and can be
 read at ``GET /api/node-reports/``.
 """
@@ -47,7 +48,9 @@ class NodeReportView(APIView):
                 )
             return token.cluster
         name = request.query_params.get("cluster")
-        clusters = Cluster.objects.all()
+        # An admin reports for the clusters they administer (a binding scoped to one cluster
+        # does not reach the others).
+        clusters = Cluster.objects.restrict(request.user, "admin")
         if name:
             cluster = clusters.filter(name=name).first()
             if cluster is None:
