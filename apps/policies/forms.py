@@ -106,6 +106,8 @@ def spec_from_yaml(text: str) -> Any:
         spec = yaml.safe_load(text or "")
     except yaml.YAMLError as exc:
         raise SpecInputError("spec_yaml", f"not valid YAML: {exc}") from exc
+    except RecursionError as exc:  # PyYAML recurses once per level of nesting
+        raise SpecInputError("spec_yaml", "not valid YAML: nested too deeply") from exc
     return {} if spec is None else spec
 
 

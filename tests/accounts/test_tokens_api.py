@@ -42,6 +42,23 @@ def test_issue_returns_the_secret_once_and_stores_only_its_hash(owner, session_c
     assert "secret" not in session_client.get(reverse("apitoken-detail", args=[token.pk])).json()
 
 
+def test_a_replayed_issue_never_stores_or_shows_the_secret_again(owner, session_client):
+    from apps.core.models import IdempotencyKey
+
+    first = session_client.post(TOKENS, {"description": "ci"}, format="json",
+                                HTTP_IDEMPOTENCY_KEY="tok-1")
+    assert first.status_code == 201 and first.json()["secret"]
+    stored = IdempotencyKey.objects.get(key="tok-1")
+    assert "secret" not in stored.response_body
+    assert first.json()["secret"] not in str(stored.response_body)
+    again = session_client.post(TOKENS, {"description": "ci"}, format="json",
+                                HTTP_IDEMPOTENCY_KEY="tok-1")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert "secret" not in again.json() and again.json()["id"] == first.json()["id"]
+    assert "shown only once" in again["Warning"] and again["Cache-Control"] == "no-store"
+    assert APIToken.objects.filter(user=owner).count() == 1
+
+
 def test_issued_secret_authenticates(session_client):
     secret = session_client.post(TOKENS, {}, format="json").json()["secret"]
     client = APIClient()

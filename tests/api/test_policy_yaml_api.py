@@ -117,6 +117,23 @@ def test_import_honours_idempotency_key(alpha, editor):
     assert again["Idempotent-Replayed"] == "true"
 
 
+def test_an_idempotency_key_reused_for_another_cluster_is_refused_not_replayed(
+    alpha, beta, api_for
+):
+    """The raw-YAML import names its cluster in the query string: the same key and body
+    sent to another cluster is a different request."""
+    client = api_for("editor")
+    documents = stream(manifest("web"))
+    first = client.generic("POST", f"{IMPORT}?cluster=alpha", documents,
+                           content_type="application/yaml", HTTP_IDEMPOTENCY_KEY="imp-q")
+    assert first.status_code == 200, first.content
+    other = client.generic("POST", f"{IMPORT}?cluster=beta", documents,
+                           content_type="application/yaml", HTTP_IDEMPOTENCY_KEY="imp-q")
+    assert other.status_code == 422
+    assert not other.has_header("Idempotent-Replayed")
+    assert list(Policy.objects.values_list("cluster__name", flat=True)) == ["alpha"]
+
+
 def test_export_renders_manifests_that_import_back(alpha, beta, api_for):
     PolicyFactory(cluster=alpha, name="web", spec=policy_spec("sg-0123456789abcdef0"))
     PolicyFactory(cluster=alpha, namespace="team-b", name="db", spec=policy_spec("sg-0123456789abcdef1"))

@@ -74,6 +74,12 @@ def test_yaml_errors_are_input_errors_of_the_yaml_field():
     assert spec_from_yaml("") == {}
 
 
+def test_yaml_nested_too_deeply_is_an_input_error_not_a_crash():
+    with pytest.raises(SpecInputError, match="nested too deeply") as error:
+        spec_from_yaml("[" * 5000 + "]" * 5000)
+    assert error.value.field == "spec_yaml"
+
+
 @pytest.mark.parametrize(
     "path, mode, field",
     [

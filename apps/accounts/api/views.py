@@ -41,7 +41,7 @@ class APITokenViewSet(
         return APIToken.objects.filter(user=self.request.user).select_related("cluster")
 
     @extend_schema(responses={201: IssuedAPITokenSerializer})
-    @idempotent
+    @idempotent(unstored_fields=("secret",))
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -33,22 +33,48 @@ def ttl() -> timedelta:
 
 
 def fingerprint(request) -> str:
+    """Method, full path with its query string (the YAML import takes its cluster and
+    change message there) and body."""
     try:
         body = json.dumps(request.data, sort_keys=True, default=str)
     except (TypeError, ValueError):  # pragma: no cover - parsers only produce JSON types
         body = repr(request.data)
-    material = f"{request.method}\n{request.path}\n{body}"
+    material = f"{request.method}\n{request.get_full_path()}\n{body}"
     return hashlib.sha256(material.encode()).hexdigest()
 
 
 def _replay(stored: IdempotencyKey) -> Response:
     headers = dict(stored.response_headers or {})
     headers["Idempotent-Replayed"] = "true"
+    headers["Cache-Control"] = "no-store"
     return Response(stored.response_body, status=stored.status_code, headers=headers)
 
 
-def idempotent(handler):
-    """Wrap a POST handler of a viewset so that ``Idempotency-Key`` is honoured."""
+def _stored_body(data, unstored_fields: tuple[str, ...]):
+    if not unstored_fields or not isinstance(data, dict):
+        return data
+    return {k: v for k, v in data.items() if k not in unstored_fields}
+
+
+def _stored_headers(response, unstored_fields: tuple[str, ...]) -> dict[str, str]:
+    headers = {h: response[h] for h in REPLAYED_HEADERS if h in response}
+    if unstored_fields:
+        shown_once = ", ".join(unstored_fields)
+        headers["Warning"] = (
+            f'299 - "{shown_once}: shown only once and not kept for replays; if it was lost, '
+            'revoke what was created and make another"'
+        )
+    return headers
+
+
+def idempotent(handler=None, *, unstored_fields: tuple[str, ...] = ()):
+    """Wrap a POST handler of a viewset so that ``Idempotency-Key`` is honoured.
+
+    ``unstored_fields``: fields of the answer that must never be written to the database
+    (a token's secret): a replay answers without them, and says so in ``Warning``.
+    """
+    if handler is None:
+        return functools.partial(idempotent, unstored_fields=unstored_fields)
 
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
@@ -81,10 +107,8 @@ def idempotent(handler):
                             key=key,
                             fingerprint=request_fingerprint,
                             status_code=response.status_code,
-                            response_body=response.data,
-                            response_headers={
-                                h: response[h] for h in REPLAYED_HEADERS if h in response
-                            },
+                            response_body=_stored_body(response.data, unstored_fields),
+                            response_headers=_stored_headers(response, unstored_fields),
                             expires=now + ttl(),
                         )
         except IntegrityError as exc:
