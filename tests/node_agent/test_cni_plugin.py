@@ -163,11 +163,20 @@ def test_daemon_errors_are_passed_through_with_their_exit_status(plugin, tmp_pat
     assert (code, out) == (1, error)
 
 
-def test_a_daemon_breaking_off_the_reply_counts_as_unreachable(plugin, tmp_path, fake_daemon):
-    path, _, replies = fake_daemon
+@pytest.mark.parametrize("command", ["ADD", "DEL", "CHECK"])
+def test_a_daemon_that_took_the_call_and_broke_off_means_try_again(
+    plugin, tmp_path, fake_daemon, command
+):
+    """The daemon may still be at work on the call: no local fallback (a DEL torn down
+    here would race the daemon's own work), code 11 and the runtime's retry instead."""
+    path, requests, replies = fake_daemon
     replies.append(b"")
-    code, out, _ = invoke(plugin, ADD_ENV, conf(tmp_path, agentSocket=path))
-    assert code == 1 and out["code"] == 11
+    config = conf(tmp_path, agentSocket=path, cniVersion="0.4.0")
+    code, out, _ = invoke(plugin, {**ADD_ENV, "CNI_COMMAND": command}, config)
+    assert code == 1
+    assert (out["code"], out["cniVersion"]) == (11, "0.4.0")
+    assert "did not finish answering" in out["msg"]
+    assert [verb for verb, _, _ in requests] == ["CNI"]
 
 
 def test_the_installed_plugin_starts_without_site_and_forwards_without_json(

@@ -9,10 +9,14 @@ it forwards the call as it came (the ``CNI_*`` environment and the raw stdin byt
 ``sgp-node-agent``, which validates it, does the work and replies with the exit status and
 the exact bytes to print.
 
-Any unusual path leaves the fast path: when the daemon cannot be reached (or breaks off the
-reply), the client loads the full package (``site.main()``) and hands the call to
-:func:`sgp_node_agent.cni.run_without_daemon`, where DEL tears down locally and the other
-commands fail as before (ADD and CHECK with code 11, "try again later").
+Any unusual path leaves the fast path: when the daemon cannot be reached (nothing listens on
+the socket, or its accept queue stays full), the client loads the full package
+(``site.main()``) and hands the call to :func:`sgp_node_agent.cni.run_without_daemon`, where
+DEL tears down locally and the other commands fail as before (ADD and CHECK with code 11,
+"try again later"). A daemon that accepted the call but broke off or did not answer in time
+is still at work on it: then ADD, CHECK and DEL all fail with code 11, and the runtime's
+retry goes through the daemon again. (A local teardown then would race the daemon's own work
+on the node's links and rules.)
 
 ``sgp-node-agent install-cni --dest DIR`` writes this file as ``DIR/sgp-cni`` behind the
 shebang ``#!<python> -IS``; the ``sgp-cni`` console script runs the same code.
@@ -50,10 +54,9 @@ class _ScanContext:
     memo: dict = {}
 
 
-def agent_socket(stdin: bytes) -> str:
-    """The configuration's top-level ``agentSocket`` (parsed by json's C scanner), or the
-    default socket. A configuration that does not parse goes to the default socket: the
-    daemon (or the fallback) reports what is wrong with it."""
+def _config(stdin: bytes) -> dict:
+    """The network configuration (parsed by json's C scanner), or {} when it does not parse:
+    the daemon (or the fallback) reports what is wrong with it."""
     import _json
 
     try:
@@ -61,8 +64,13 @@ def agent_socket(stdin: bytes) -> str:
         start = len(text) - len(text.lstrip())
         config = _json.make_scanner(_ScanContext)(text, start)[0]  # type: ignore[arg-type]
     except Exception:
-        return DEFAULT_SOCKET
-    value = config.get("agentSocket") if isinstance(config, dict) else None
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def agent_socket(stdin: bytes) -> str:
+    """The configuration's top-level ``agentSocket``, or the default socket."""
+    value = _config(stdin).get("agentSocket")
     return str(value) if value else DEFAULT_SOCKET
 
 
@@ -77,6 +85,10 @@ def cni_request(env, stdin: bytes) -> bytes:
     parts.append(b"\0")
     parts.append(stdin)
     return b"".join(parts)
+
+
+class DaemonUnreachable(OSError):
+    """Nothing took the call: no socket, nobody listening, or a queue that stayed full."""
 
 
 def connect(sock, path: str, timeout: float = CONNECT_TIMEOUT) -> None:
@@ -95,13 +107,17 @@ def connect(sock, path: str, timeout: float = CONNECT_TIMEOUT) -> None:
 
 
 def exchange(path: str, request: bytes, timeout: float = CALL_TIMEOUT) -> tuple:
-    """Send one request, read the reply: (exit status, stdout bytes). OSError when the daemon
-    is not there or breaks off (ConnectionError for a reply without its status line)."""
+    """Send one request, read the reply: (exit status, stdout bytes). DaemonUnreachable when
+    nothing took the call; another OSError when the daemon broke off or did not answer in
+    time (ConnectionError for a reply without its status line)."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     chunks = []
     try:
         sock.settimeout(CONNECT_TIMEOUT)
-        connect(sock, path)
+        try:
+            connect(sock, path)
+        except OSError as exc:
+            raise DaemonUnreachable(exc.errno, f"{exc.strerror or exc}: {path}") from exc
         sock.settimeout(timeout)
         sock.sendall(request)
         sock.shutdown(_socket.SHUT_WR)
@@ -147,13 +163,32 @@ def _without_daemon(stdin: bytes, path: str, reason: OSError) -> tuple:
     return run_without_daemon(stdin, path, reason)
 
 
+def _daemon_broke_off(stdin: bytes, reason: OSError) -> tuple:
+    """CNI error 11 (try again later), as JSON built without the json package."""
+    import _json
+
+    version = _config(stdin).get("cniVersion")
+    fields = (
+        version if isinstance(version, str) else "1.0.0",
+        "sgp-node-agent took the call but did not finish answering it",
+        str(reason) or type(reason).__name__,
+    )
+    quoted = tuple(_json.encode_basestring_ascii(field).encode() for field in fields)
+    return 1, b'{"cniVersion": %s, "code": 11, "msg": %s, "details": %s}\n' % quoted
+
+
 def main() -> int:
     stdin = _read_stdin()
     path = agent_socket(stdin)
     try:
         status, output = exchange(path, cni_request(posix.environ, stdin))
-    except OSError as exc:
+    except DaemonUnreachable as exc:
         status, output = _without_daemon(stdin, path, exc)
+    except OSError as exc:
+        if posix.environ.get(b"CNI_COMMAND") == b"VERSION":  # no side effects: answer here
+            status, output = _without_daemon(stdin, path, exc)
+        else:
+            status, output = _daemon_broke_off(stdin, exc)
     _write_stdout(output)
     return status
 
