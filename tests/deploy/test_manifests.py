@@ -79,6 +79,16 @@ def test_the_node_agent_runs_everywhere_with_the_host_network():
     assert {"MY_NODE_NAME", "POD_SECURITY_GROUP_ENFORCING_MODE", "SGP_REPORT_URL"} <= env
 
 
+def test_the_node_agent_sees_network_namespaces_mounted_after_it_started():
+    (daemonset,) = by_kind("DaemonSet")
+    pod = daemonset["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    run = mounts["/var/run"]
+    assert volumes[run["name"]]["hostPath"]["path"] == "/var/run"
+    assert run["mountPropagation"] == "HostToContainer"
+
+
 def test_one_beat_and_one_watcher():
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in by_kind("Deployment")}
     assert replicas["sgpadmin-beat"] == 1
