@@ -70,6 +70,10 @@ def import_policies(
                 policy.import_outcome = ImportOutcome.CREATED
             elif policy.spec != spec:
                 policy.spec = spec
+                # A person's import (the API's, or the UI's run as a background job in the
+                # worker context) makes sgpadmin the source of truth, as an edit does:
+                # otherwise the next sync would copy the cluster's spec back over it.
+                policy.governed = policy.governed or origin != Origin.CLUSTER
                 policy.save()
                 policy.import_outcome = ImportOutcome.UPDATED
             else:

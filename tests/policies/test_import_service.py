@@ -123,6 +123,17 @@ def test_cluster_origin_is_observed_not_governed():
     assert (policy.origin, policy.governed) == (Origin.CLUSTER, False)
 
 
+def test_an_import_run_as_a_background_job_governs_the_observed_policy_it_changes():
+    """The UI's YAML import runs in the worker context; the change is still a person's, so
+    the next sync must not copy the cluster's spec back over it."""
+    cluster = ClusterFactory()
+    import_policies(cluster, parsed(("payments", "db", SPEC)), origin=Origin.CLUSTER)
+    with change_scope(context=ChangeContext.WORKER, actor_name="job"):
+        [changed] = import_policies(cluster, parsed(("payments", "db", OTHER_SPEC)))
+    changed.refresh_from_db()
+    assert (changed.spec, changed.governed) == (OTHER_SPEC, True)
+
+
 def test_import_through_the_api_is_audited_under_one_request():
     cluster = ClusterFactory()
     with change_scope(context=ChangeContext.API, actor_name="ticket-bot") as scope:
