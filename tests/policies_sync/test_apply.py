@@ -146,3 +146,41 @@ def test_an_edit_through_the_api_makes_an_observed_policy_governed(cluster, cust
     obj = cluster_object(custom_api, "team-a", "legacy")
     assert obj["spec"] == SPEC
     assert obj["metadata"]["labels"][MANAGED_BY_LABEL] == MANAGED_BY_VALUE
+
+
+def test_a_person_editing_during_a_pass_is_not_written_over_by_it(
+    cluster, custom_api, monkeypatch
+):
+    """The pass plans from rows it read at its start; a row edited since is left to the
+    next pass, which sees the edit (and, the policy now governed, pushes it)."""
+    from apps.policies.sync import apply
+
+    custom_api.create_namespaced_custom_object(
+        GROUP, VERSION, "team-a", PLURAL, foreign("team-a", "legacy", OTHER)
+    )
+    sync_cluster(cluster, custom_api)
+    changed_in_cluster = {**OTHER, "securityGroups": {"groupIds": ["sg-00000003"]}}
+    obj = cluster_object(custom_api, "team-a", "legacy")
+    custom_api.replace_namespaced_custom_object(
+        GROUP, VERSION, "team-a", PLURAL, "legacy", {**obj, "spec": changed_in_cluster}
+    )
+    original = apply.read_database
+
+    def read_then_a_person_edits(cluster_row):
+        snapshot = original(cluster_row)
+        with change_scope(context=ChangeContext.UI, actor_name="alice"):
+            policy = Policy.objects.get(name="legacy")
+            policy.spec = SPEC
+            policy.save()
+        return snapshot
+
+    monkeypatch.setattr(apply, "read_database", read_then_a_person_edits)
+    report = sync_cluster(cluster, custom_api)
+    assert report.counts == {} and report.skipped == [
+        "update-from-cluster team-a/legacy: changed meanwhile"
+    ]
+    policy = Policy.objects.get(name="legacy")
+    assert (policy.spec, policy.governed) == (SPEC, True)
+    monkeypatch.undo()
+    sync_cluster(cluster, custom_api)
+    assert cluster_object(custom_api, "team-a", "legacy")["spec"] == SPEC

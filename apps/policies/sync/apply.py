@@ -43,9 +43,15 @@ class SyncReport:
     counts: Counter = field(default_factory=Counter)
     drifts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counts": dict(self.counts), "drifts": self.drifts, "errors": self.errors}
+        return {"counts": dict(self.counts), "drifts": self.drifts, "errors": self.errors,
+                "skipped": self.skipped}
+
+
+class ChangedSinceRead(Exception):
+    """The policy row changed after this pass read it: the next pass plans from the new row."""
 
 
 def read_cluster(custom_api) -> list[ClusterPolicy]:
@@ -104,6 +110,9 @@ def sync_cluster(cluster, custom_api, mode: DriftMode | str = DriftMode.RESTORE)
         for action in plan.actions:
             try:
                 _apply(action, cluster, stored.get(action.key), custom_api)
+            except ChangedSinceRead:
+                report.skipped.append(f"{action.op.value} {'/'.join(action.key)}: changed meanwhile")
+                continue
             except ApiException as exc:
                 report.errors.append(
                     f"{action.op.value} {'/'.join(action.key)}: {exc.status} {exc.reason}"
@@ -154,22 +163,39 @@ def _apply(action: Action, cluster, policy: Policy | None, custom_api) -> None:
                 description="Found in the cluster; not written by sgpadmin.",
             )
     elif action.op == Op.UPDATE_FROM_CLUSTER:
-        policy.spec = dict(action.spec or {})
-        with _change_message(action.reason if action.drift else ""):
-            policy.save()
-        Policy.objects.filter(pk=policy.pk).update(
-            cluster_resource_version=action.resource_version,
-            cluster_uid=action.uid,
-            cluster_synced_version=policy.version,
-        )
+        with transaction.atomic():
+            policy = _unchanged_since_read(policy)
+            policy.spec = dict(action.spec or {})
+            with _change_message(action.reason if action.drift else ""):
+                policy.save()
+            Policy.objects.filter(pk=policy.pk).update(
+                cluster_resource_version=action.resource_version,
+                cluster_uid=action.uid,
+                cluster_synced_version=policy.version,
+            )
     elif action.op == Op.DELETE_FROM_DATABASE:
-        policy.delete()
+        with transaction.atomic():
+            _unchanged_since_read(policy).delete()
     elif action.op == Op.MARK_SYNCED:
         Policy.objects.filter(pk=policy.pk).update(
             cluster_resource_version=action.resource_version,
             cluster_uid=action.uid,
             cluster_synced_version=policy.version,
         )
+
+
+def _unchanged_since_read(policy: Policy) -> Policy:
+    """The policy's row, locked, if it is still the one the plan was made from (same
+    version, same governance): a person's edit made while the pass ran is never written over
+    or deleted by the cluster's older view."""
+    current = (
+        Policy.objects.select_for_update()
+        .filter(pk=policy.pk, version=policy.version, governed=policy.governed)
+        .first()
+    )
+    if current is None:
+        raise ChangedSinceRead(policy.pk)
+    return current
 
 
 def _mark_synced(policy: Policy, written: dict) -> None:
