@@ -171,3 +171,34 @@ def test_me_with_a_session_has_no_token(session_client, owner):
 
 def test_me_anonymous_is_401(anonymous_api, db):
     assert anonymous_api.get(reverse("me")).status_code == 401
+
+
+def test_a_token_issues_tokens_no_broader_than_itself(owner):
+    limit = timezone.now() + timedelta(days=1)
+    _issuer, secret = APIToken.issue(owner, write_enabled=True, expires=limit,
+                                     allowed_cidrs=["127.0.0.0/8"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    within = (limit - timedelta(hours=1)).isoformat()
+
+    def issue(**fields):
+        return client.post(TOKENS, fields, format="json", REMOTE_ADDR="127.0.0.1")
+
+    assert "expires" in issue(allowed_cidrs=["127.0.0.1/32"]).json()  # no expiry: outlives it
+    later = (limit + timedelta(hours=1)).isoformat()
+    assert "expires" in issue(allowed_cidrs=["127.0.0.1/32"], expires=later).json()
+    assert "allowed_cidrs" in issue(expires=within).json()  # anywhere: broader
+    assert "allowed_cidrs" in issue(expires=within, allowed_cidrs=["10.0.0.0/8"]).json()
+    assert "allowed_cidrs" in issue(expires=within, allowed_cidrs=["::1/128"]).json()
+    narrower = issue(expires=within, allowed_cidrs=["127.0.0.1/32"], write_enabled=True)
+    assert narrower.status_code == 201, narrower.content
+    assert APIToken.objects.filter(user=owner).count() == 2
+
+
+def test_a_read_only_token_cannot_issue_a_writing_token(owner):
+    _issuer, secret = APIToken.issue(owner, write_enabled=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    response = client.post(TOKENS, {"write_enabled": True}, format="json")
+    assert response.status_code in (400, 403)
+    assert APIToken.objects.filter(user=owner).count() == 1

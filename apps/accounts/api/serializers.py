@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -48,12 +50,46 @@ class APITokenSerializer(StrictModelSerializer):
             )
         token = APIToken(**{k: v for k, v in attrs.items()})
         token.clean()
+        issuer = self.context["request"].auth
+        if isinstance(issuer, APIToken):
+            _no_broader_than(issuer, attrs)
         return attrs
 
     def create(self, validated_data):
         token, secret = APIToken.issue(self.context["request"].user, **validated_data)
         token.secret = secret
         return token
+
+
+def _covered(network: str, by: list[str]) -> bool:
+    wanted = ipaddress.ip_network(network, strict=False)
+    return any(
+        wanted.version == outer.version and wanted.subnet_of(outer)  # type: ignore[arg-type]
+        for outer in (ipaddress.ip_network(cidr, strict=False) for cidr in by)
+    )
+
+
+def _no_broader_than(issuer: APIToken, attrs: dict) -> None:
+    """A token that issues a token passes on its own limits: the new token may not outlive
+    it, be used from networks it may not, or write when it may not. (Otherwise a token
+    limited to a subnet or a week could mint an unlimited one.)"""
+    errors: dict[str, list[str]] = {}
+    if issuer.expires is not None and (attrs.get("expires") is None
+                                       or attrs["expires"] > issuer.expires):
+        errors["expires"] = [
+            f"A token issued with a token expires no later than it ({issuer.expires.isoformat()})."
+        ]
+    if issuer.allowed_cidrs:
+        wanted = attrs.get("allowed_cidrs") or []
+        if not wanted or not all(_covered(cidr, issuer.allowed_cidrs) for cidr in wanted):
+            errors["allowed_cidrs"] = [
+                "A token issued with a token is limited to networks within its own: "
+                + ", ".join(issuer.allowed_cidrs)
+            ]
+    if attrs.get("write_enabled") and not issuer.write_enabled:
+        errors["write_enabled"] = ["A read-only token cannot issue a token that writes."]
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 class IssuedAPITokenSerializer(APITokenSerializer):
