@@ -353,3 +353,17 @@ class NodeReport(models.Model):
 
     def __str__(self) -> str:
         return f"report from {self.node_name} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    def visible_to(self, user) -> tuple[dict, list[dict]]:
+        """The report and its disagreements cut to the namespaces ``user`` may view in this
+        cluster: the row is visible cluster-wide, the pods in it are not."""
+        from apps.accounts.scoping import user_can
+
+        from .node_reports import visible_part
+
+        # namespace "" asks for a binding that covers every namespace of the cluster
+        return visible_part(
+            self.report,
+            self.disagreements,
+            lambda namespace: user_can(user, "view", self.cluster.name, namespace),
+        )

@@ -6,7 +6,7 @@ node agent's (node-agent/README.md, schema version 1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,3 +133,20 @@ def disagreements(report: Mapping[str, Any], branches: Iterable[ControllerBranch
                 }
             )
     return found
+
+
+def visible_part(
+    report: Mapping[str, Any], found: list[dict], may_view: Callable[[str], bool]
+) -> tuple[dict, list[dict]]:
+    """The report and its disagreements as a viewer limited to some namespaces may see them:
+    the pods (and disagreements) of namespaces ``may_view`` allows; lists that name no
+    namespace (leftovers removed, repairs) only when it allows every namespace (``""``)."""
+    if may_view(""):
+        return dict(report), list(found)
+    shown = {key: value for key, value in report.items() if key in ("schemaVersion", "node")}
+    shown["pods"] = [
+        pod
+        for pod in report.get("pods", [])
+        if isinstance(pod, Mapping) and may_view(str(pod.get("namespace", "")))
+    ]
+    return shown, [item for item in found if may_view(str(item.get("pod", "")).split("/")[0])]

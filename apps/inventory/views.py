@@ -148,13 +148,17 @@ class NodeDetailView(ObjectDetailView):
             "waiting": waiting_pods()
             .restrict(self.request.user, "view")
             .filter(cluster=node.cluster, node_name=node.name),
-            "report": latest_report(node),
+            "report": latest_report(node, self.request.user),
         }
 
 
-def latest_report(node):
-    """The node agent's last report (one row per node, replaced on every report)."""
-    return inv.NodeReport.objects.filter(cluster=node.cluster, node_name=node.name).first()
+def latest_report(node, user):
+    """The node agent's last report (one row per node, replaced on every report), its
+    report and disagreements cut to the namespaces ``user`` may view."""
+    row = inv.NodeReport.objects.filter(cluster=node.cluster, node_name=node.name).first()
+    if row is not None:
+        row.report, row.disagreements = row.visible_to(user)
+    return row
 
 
 def branch_of_pod(field):

@@ -162,6 +162,43 @@ def test_node_page_shows_the_agents_report_and_disagreements(world, viewer):
     assert "strict mode" in body
 
 
+def test_a_namespace_viewer_sees_only_their_namespaces_pods_in_the_node_report(world):
+    """The report row is visible cluster-wide (the node is), the pods in it are not: a
+    viewer of team-a sees team-a's pods and disagreements, in the page and the API."""
+    from django.utils import timezone
+
+    from apps.core.testing.clients import make_user, token_client
+    from apps.inventory.models import NodeReport
+
+    from .conftest import browser_for
+
+    def pod(namespace, name):
+        return {"namespace": namespace, "name": name, "uid": f"uid-{name}", "vlanId": 1,
+                "eniId": "eni-1", "branchMac": "02:00:00:00:00:01", "podIp": "10.0.0.9",
+                "linkUp": True, "rulesOk": True, "routesOk": True}
+
+    NodeReport.objects.create(
+        cluster=world.alpha, node_name="node-busy", received_at=timezone.now(),
+        report={"schemaVersion": 1, "node": {"name": "node-busy"},
+                "pods": [pod("team-a", "web-1"), pod("team-b", "secret-app")],
+                "removedLeftovers": ["vlan.eth.9"], "repaired": []},
+        disagreements=[{"pod": "team-a/web-1", "kind": "mismatch", "detail": "VLAN"},
+                       {"pod": "team-b/secret-app", "kind": "unhealthy", "detail": "down"}],
+    )
+    limited = make_user("viewer", world.alpha, "team-a")
+    body = browser_for(limited).get(
+        reverse("inventory:node_detail", args=[world.busy_node.pk])).content.decode()
+    assert "team-a/web-1" in body and "secret-app" not in body and "disagree (1)" in body
+    [row] = token_client(limited).get("/api/node-reports/").json()["results"]
+    assert [p["name"] for p in row["report"]["pods"]] == ["web-1"]
+    assert [d["pod"] for d in row["disagreements"]] == ["team-a/web-1"]
+    assert "removedLeftovers" not in row["report"]
+    [whole] = token_client(make_user("viewer", world.alpha)).get(
+        "/api/node-reports/").json()["results"]
+    assert len(whole["report"]["pods"]) == 2 and len(whole["disagreements"]) == 2
+    assert whole["report"]["removedLeftovers"] == ["vlan.eth.9"]
+
+
 def test_pod_list_filters_pods_holding_a_branch(world, viewer):
     holding = viewer.get(reverse("inventory:pod_list") + "?holds_branch=true").content.decode()
     assert ">web-1<" in holding and ">db-1<" not in holding and ">web-2<" not in holding

@@ -98,6 +98,11 @@ class NodeReportView(APIView):
 class NodeReportSerializer(serializers.ModelSerializer):
     cluster = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["report"], data["disagreements"] = instance.visible_to(self.context["request"].user)
+        return data
+
     class Meta:
         model = NodeReport
         fields = [
