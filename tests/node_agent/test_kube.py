@@ -128,3 +128,44 @@ def test_cached_pod_with_another_uid_is_read_again(kube):
     )
     source = PodSource(kube.api_client(), cache=cache)
     assert source.wait_for_branch("ns-e", "db-0", "new", timeout=1).vlan_id == 6
+
+
+def test_a_waiting_add_watches_the_cache_instead_of_polling_the_api(kube):
+    """While the cache's watch is live, an ADD waiting for its annotation reads the pod once
+    and then waits for the watch to bring the annotation."""
+    from sgp_node_agent.kube import PodCache
+
+    cache = PodCache(kube.api_client(), "node-wait", watch_seconds=30).start()
+    try:
+        assert cache.synced.wait(5) and cache.live.is_set()
+        kube.create_pod("ns-f", "slow", "node-wait", None, uid="u-slow")
+        source = PodSource(kube.api_client(), cache=cache)
+        reads = []
+        original = source.get_pod
+        source.get_pod = lambda *args: reads.append(args) or original(*args)
+        timer = threading.Timer(0.4, kube.annotate_pod, ("ns-f", "slow", ANNOTATION))
+        timer.start()
+        try:
+            branch = source.wait_for_branch(
+                "ns-f", "slow", "u-slow", timeout=20, interval_with_cache=10
+            )
+        finally:
+            timer.cancel()
+        assert branch.vlan_id == 5
+        assert reads == [("ns-f", "slow")]
+    finally:
+        cache.stop()
+
+
+def test_without_a_live_watch_the_wait_reads_the_api(kube):
+    from sgp_node_agent.kube import PodCache
+
+    cache = PodCache(kube.api_client(), "node-dead")  # never started: not live
+    kube.create_pod("ns-g", "late", "node-dead", None, uid="u-late")
+    source = PodSource(kube.api_client(), cache=cache)
+    timer = threading.Timer(0.3, kube.annotate_pod, ("ns-g", "late", ANNOTATION))
+    timer.start()
+    try:
+        assert source.wait_for_branch("ns-g", "late", "u-late", timeout=5).vlan_id == 5
+    finally:
+        timer.cancel()

@@ -37,7 +37,9 @@ class PodCache:
 
     An ADD normally finds its pod here, annotation included (the controller writes it before
     kubelet creates the sandbox), and skips the GET; anything not found here, or found with
-    another UID or without the annotation, is read from the API instead.
+    another UID or without the annotation, is read from the API instead. An ADD that waits for
+    its annotation waits on this cache's changes (:meth:`wait_for_change`) while the watch is
+    live, rather than asking the API server five times a second.
     """
 
     def __init__(
@@ -48,6 +50,9 @@ class PodCache:
         self.watch_seconds = watch_seconds
         self.pods: dict[tuple[str, str], dict] = {}
         self.synced = threading.Event()
+        self.live = threading.Event()  # listed and watching; cleared while relisting
+        self.version = 0  # counts updates
+        self._changed = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pod-cache", daemon=True)
 
@@ -60,6 +65,18 @@ class PodCache:
 
     def get(self, namespace: str, name: str) -> dict | None:
         return self.pods.get((namespace, name))
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """Block until the cache changes after update ``since`` or ``timeout`` passes; the
+        current update count."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != since, timeout)
+            return self.version
+
+    def _updated(self) -> None:
+        with self._changed:
+            self.version += 1
+            self._changed.notify_all()
 
     def _mine(self, pod: dict) -> bool:
         return (pod.get("spec") or {}).get("nodeName") == self.node_name
@@ -79,12 +96,16 @@ class PodCache:
                         pods[(str(meta.get("namespace")), str(meta.get("name")))] = pod
                 self.pods = pods
                 self.synced.set()
+                self.live.set()
+                self._updated()
                 version = (body.get("metadata") or {}).get("resourceVersion")
                 stream = watch.Watch().stream(
                     self.core.list_pod_for_all_namespaces,
                     field_selector=selector,
                     resource_version=version,
                     timeout_seconds=self.watch_seconds,
+                    # a half-open connection must not leave the cache stale for good
+                    _request_timeout=self.watch_seconds + 30,
                 )
                 for event in stream:
                     if self._stop.is_set():
@@ -96,7 +117,9 @@ class PodCache:
                         self.pods.pop(key, None)
                     else:
                         self.pods[key] = pod
+                    self._updated()
             except Exception as exc:  # relist after any failure
+                self.live.clear()
                 log.warning("pod watch failed, relisting: %s", exc)
                 self._stop.wait(1.0)
 
@@ -150,52 +173,89 @@ class PodSource:
         items = body.get("items") or []
         return [pod for pod in items if (pod.get("spec") or {}).get("nodeName") == node_name]
 
+    def _cache_live(self) -> bool:
+        return self.cache is not None and self.cache.live.is_set()
+
     def wait_for_branch(
-        self, namespace: str, name: str, uid: str, timeout: float, interval: float = 0.2
+        self,
+        namespace: str,
+        name: str,
+        uid: str,
+        timeout: float,
+        interval: float = 0.2,
+        interval_with_cache: float = 2.0,
     ) -> BranchENI:
         """The pod's branch ENI, waiting up to ``timeout`` seconds for the controller to write the
         annotation. Raises CniError: 11 when it does not appear in time (kubelet retries), 999
-        for a pod that is not a branch pod, has another UID, or carries a broken annotation."""
+        for a pod that is not a branch pod, has another UID, or carries a broken annotation.
+
+        The pod is read from the API at once, then every ``interval`` seconds; while the pod
+        cache's watch is live, every ``interval_with_cache`` seconds only (a safety net), the
+        wait in between ending as soon as the cache shows the annotation."""
         cached = self._from_cache(namespace, name, uid)
         if cached is not None:
             return cached
         deadline = self.clock() + timeout
         last_problem = "pod not found"
+        seen = self.cache.version if self.cache is not None else 0
         while True:
+            branch, last_problem = self._read(namespace, name, uid, last_problem)
+            if branch is not None:
+                return branch
+            next_read = self.clock() + (interval_with_cache if self._cache_live() else interval)
+            while True:
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    raise errors.CniError(
+                        errors.TRY_AGAIN_LATER,
+                        f"timed out after {timeout:g}s waiting for the branch ENI of "
+                        f"{namespace}/{name}",
+                        last_problem,
+                    )
+                pause = min(remaining, next_read - self.clock())
+                if pause <= 0:
+                    break
+                if not self._cache_live():
+                    self.sleep(pause)
+                    continue
+                assert self.cache is not None
+                seen = self.cache.wait_for_change(seen, pause)
+                cached = self._from_cache(namespace, name, uid)
+                if cached is not None:
+                    return cached
+
+    def _read(
+        self, namespace: str, name: str, uid: str, last_problem: str
+    ) -> tuple[BranchENI | None, str]:
+        """One GET: the branch ENI if annotated, else None and what is still missing. Raises
+        CniError for what waiting cannot fix."""
+        try:
+            pod = self.get_pod(namespace, name)
+        except Exception as exc:  # API unreachable or erroring: retry until the deadline
+            return None, f"Kubernetes API error: {exc}"
+        if pod is None:
+            return None, last_problem
+        meta = pod.get("metadata") or {}
+        if uid and meta.get("uid") and meta["uid"] != uid:
+            raise errors.CniError(
+                errors.OTHER,
+                f"pod {namespace}/{name} has UID {meta['uid']}, not {uid}",
+                "the sandbox belongs to an older incarnation of this pod",
+            )
+        value = (meta.get("annotations") or {}).get(POD_ENI_ANNOTATION)
+        if value:
             try:
-                pod = self.get_pod(namespace, name)
-            except Exception as exc:  # API unreachable or erroring: retry until the deadline
-                pod, last_problem = None, f"Kubernetes API error: {exc}"
-            if pod is not None:
-                meta = pod.get("metadata") or {}
-                if uid and meta.get("uid") and meta["uid"] != uid:
-                    raise errors.CniError(
-                        errors.OTHER,
-                        f"pod {namespace}/{name} has UID {meta['uid']}, not {uid}",
-                        "the sandbox belongs to an older incarnation of this pod",
-                    )
-                value = (meta.get("annotations") or {}).get(POD_ENI_ANNOTATION)
-                if value:
-                    try:
-                        return parse_pod_eni(value)
-                    except AnnotationError as exc:
-                        raise errors.CniError(
-                            errors.OTHER,
-                            f"invalid {POD_ENI_ANNOTATION} annotation on {namespace}/{name}",
-                            str(exc),
-                        ) from exc
-                if not requests_pod_eni(pod):
-                    raise errors.CniError(
-                        errors.OTHER,
-                        f"pod {namespace}/{name} does not request {POD_ENI_ANNOTATION}",
-                        "sgp-cni only plumbs branch-ENI (security groups for pods) pods",
-                    )
-                last_problem = f"annotation {POD_ENI_ANNOTATION} not written yet"
-            remaining = deadline - self.clock()
-            if remaining <= 0:
+                return parse_pod_eni(value), ""
+            except AnnotationError as exc:
                 raise errors.CniError(
-                    errors.TRY_AGAIN_LATER,
-                    f"timed out after {timeout:g}s waiting for the branch ENI of {namespace}/{name}",
-                    last_problem,
-                )
-            self.sleep(min(interval, remaining))
+                    errors.OTHER,
+                    f"invalid {POD_ENI_ANNOTATION} annotation on {namespace}/{name}",
+                    str(exc),
+                ) from exc
+        if not requests_pod_eni(pod):
+            raise errors.CniError(
+                errors.OTHER,
+                f"pod {namespace}/{name} does not request {POD_ENI_ANNOTATION}",
+                "sgp-cni only plumbs branch-ENI (security groups for pods) pods",
+            )
+        return None, f"annotation {POD_ENI_ANNOTATION} not written yet"
