@@ -1,3 +1,4 @@
+import contextlib
 import json
 import threading
 import time
@@ -38,14 +39,29 @@ def test_branch_eni_is_read_from_the_annotation(kube, pods):
     )
 
 
-def test_plugin_waits_for_the_annotation_while_the_controller_writes_it(kube, pods):
-    kube.create_pod("ns-a", "late", "node-1", None, uid="u-late")
-    timer = threading.Timer(0.4, kube.annotate_pod, ("ns-a", "late", ANNOTATION))
+@contextlib.contextmanager
+def annotated_after(kube, namespace: str, name: str, seconds: float):
+    """The controller writes the pod's annotation ``seconds`` into the block."""
+    timer = threading.Timer(seconds, kube.annotate_pod, (namespace, name, ANNOTATION))
     timer.start()
     try:
-        assert pods.wait_for_branch("ns-a", "late", "u-late", timeout=5).vlan_id == 5
+        yield
     finally:
         timer.cancel()
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["no-cache", "cache-not-watching"])
+def test_plugin_waits_for_the_annotation_while_the_controller_writes_it(kube, cache):
+    """Without a live pod watch, the wait reads the API until the annotation is there."""
+    from sgp_node_agent.kube import PodCache
+
+    source = PodSource(
+        kube.api_client(), cache=PodCache(kube.api_client(), "node-1") if cache else None
+    )
+    namespace = f"ns-late-{int(cache)}"  # the emulator is shared by the module's tests
+    kube.create_pod(namespace, "late", "node-1", None, uid="u-late")
+    with annotated_after(kube, namespace, "late", 0.4):
+        assert source.wait_for_branch(namespace, "late", "u-late", timeout=5).vlan_id == 5
 
 
 def test_missing_annotation_times_out_with_try_again_later(kube, pods):
@@ -143,29 +159,11 @@ def test_a_waiting_add_watches_the_cache_instead_of_polling_the_api(kube):
         reads = []
         original = source.get_pod
         source.get_pod = lambda *args: reads.append(args) or original(*args)
-        timer = threading.Timer(0.4, kube.annotate_pod, ("ns-f", "slow", ANNOTATION))
-        timer.start()
-        try:
+        with annotated_after(kube, "ns-f", "slow", 0.4):
             branch = source.wait_for_branch(
                 "ns-f", "slow", "u-slow", timeout=20, interval_with_cache=10
             )
-        finally:
-            timer.cancel()
         assert branch.vlan_id == 5
         assert reads == [("ns-f", "slow")]
     finally:
         cache.stop()
-
-
-def test_without_a_live_watch_the_wait_reads_the_api(kube):
-    from sgp_node_agent.kube import PodCache
-
-    cache = PodCache(kube.api_client(), "node-dead")  # never started: not live
-    kube.create_pod("ns-g", "late", "node-dead", None, uid="u-late")
-    source = PodSource(kube.api_client(), cache=cache)
-    timer = threading.Timer(0.3, kube.annotate_pod, ("ns-g", "late", ANNOTATION))
-    timer.start()
-    try:
-        assert source.wait_for_branch("ns-g", "late", "u-late", timeout=5).vlan_id == 5
-    finally:
-        timer.cancel()
