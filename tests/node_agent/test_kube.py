@@ -148,22 +148,31 @@ def test_cached_pod_with_another_uid_is_read_again(kube):
 
 def test_a_waiting_add_watches_the_cache_instead_of_polling_the_api(kube):
     """While the cache's watch is live, an ADD waiting for its annotation reads the pod once
-    and then waits for the watch to bring the annotation."""
+    and then waits for the watch to bring the annotation. (The watch itself delivering
+    annotations: test_pod_cache_serves_adds_without_a_get.)"""
     from sgp_node_agent.kube import PodCache
 
-    cache = PodCache(kube.api_client(), "node-wait", watch_seconds=30).start()
+    cache = PodCache(kube.api_client(), "node-wait")
+    cache.live.set()  # as if listed and watching
+    kube.create_pod("ns-f", "slow", "node-wait", None, uid="u-slow")
+    source = PodSource(kube.api_client(), cache=cache)
+    reads = []
+    original = source.get_pod
+    source.get_pod = lambda *args: reads.append(args) or original(*args)
+
+    def watch_delivers_the_annotation():
+        annotated = original("ns-f", "slow")
+        annotated["metadata"]["annotations"] = {"vpc.amazonaws.com/pod-eni": ANNOTATION}
+        cache.pods[("ns-f", "slow")] = annotated
+        cache._updated()
+
+    timer = threading.Timer(0.4, watch_delivers_the_annotation)
+    timer.start()
     try:
-        assert cache.synced.wait(5) and cache.live.is_set()
-        kube.create_pod("ns-f", "slow", "node-wait", None, uid="u-slow")
-        source = PodSource(kube.api_client(), cache=cache)
-        reads = []
-        original = source.get_pod
-        source.get_pod = lambda *args: reads.append(args) or original(*args)
-        with annotated_after(kube, "ns-f", "slow", 0.4):
-            branch = source.wait_for_branch(
-                "ns-f", "slow", "u-slow", timeout=20, interval_with_cache=10
-            )
-        assert branch.vlan_id == 5
-        assert reads == [("ns-f", "slow")]
+        branch = source.wait_for_branch(
+            "ns-f", "slow", "u-slow", timeout=20, interval_with_cache=10
+        )
     finally:
-        cache.stop()
+        timer.cancel()
+    assert branch.vlan_id == 5
+    assert reads == [("ns-f", "slow")]
