@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sgp_node_agent.annotation import BranchENI
-from sgp_node_agent.plan import PodInputs
+from sgp_node_agent.observe import LinkState
+from sgp_node_agent.plan import PodInputs, plan_pod
+from sgp_node_agent.reconcile import HostSnapshot, inputs_from_record
 from sgp_node_agent.state import PodRecord
 
 
@@ -75,3 +77,21 @@ def record(
         mtu=9001,
         veth_prefix="eni",
     )
+
+
+def healthy_snapshot(*records, extra_links=(), extra_rules=(), extra_routes=()) -> HostSnapshot:
+    """Every planned link (up, with the recorded MACs), rule and host route of the records."""
+    links, rules, routes = {}, [], []
+    for index, rec in enumerate(records):
+        plan = plan_pod(inputs_from_record(rec))
+        links[plan.branch_link.name] = LinkState(
+            plan.branch_link.name, 10 + index, rec.branch_mac, True, "vlan"
+        )
+        links[plan.host_veth] = LinkState(
+            plan.host_veth, 50 + index, rec.host_veth_mac, True, "veth"
+        )
+        rules += plan.rules
+        routes += plan.host_routes
+    for link in extra_links:
+        links[link.name] = link
+    return HostSnapshot(links, (*rules, *extra_rules), (*routes, *extra_routes))

@@ -1,4 +1,4 @@
-from node_factories import record
+from node_factories import healthy_snapshot, record
 from sgp_node_agent.model import Route, Rule
 from sgp_node_agent.observe import LinkState
 from sgp_node_agent.plan import plan_pod
@@ -10,23 +10,6 @@ from sgp_node_agent.reconcile import (
     plan_repair,
     stale_records,
 )
-
-
-def healthy_snapshot(*records, extra_links=(), extra_rules=(), extra_routes=()):
-    links, rules, routes = {}, [], []
-    for index, rec in enumerate(records):
-        plan = plan_pod(inputs_from_record(rec))
-        links[plan.branch_link.name] = LinkState(
-            plan.branch_link.name, 10 + index, rec.branch_mac, True, "vlan"
-        )
-        links[plan.host_veth] = LinkState(
-            plan.host_veth, 50 + index, rec.host_veth_mac, True, "veth"
-        )
-        rules += plan.rules
-        routes += plan.host_routes
-    for link in extra_links:
-        links[link.name] = link
-    return HostSnapshot(links, (*rules, *extra_rules), (*routes, *extra_routes))
 
 
 def test_a_fully_plumbed_pod_compares_clean():
@@ -143,3 +126,58 @@ def test_a_record_newer_than_the_pod_listing_is_not_judged_by_it():
     fresh = replace(record("fresh", uid="u-new"), created_at=200.0)
     old = replace(record("old", uid="u-gone", vlan_id=8, name="blue"), created_at=50.0)
     assert stale_records([fresh, old], set(), listed_at=100.0) == [old]
+
+
+def bare_of(rec):
+    plan = plan_pod(inputs_from_record(rec))
+    return HostSnapshot({plan.host_veth: healthy_snapshot(rec).links[plan.host_veth]}, (), ())
+
+
+def handed_over_pair(mode="strict"):
+    """An old record whose VLAN id went to a newer pod (another branch MAC, IP and name)."""
+    from dataclasses import replace
+
+    old = replace(record("old", mode=mode, uid="u-old"), released=("vlan",))
+    new = record(
+        "new", mode=mode, ip="192.168.120.77", mac="00:00:5e:00:53:bb", name="blue", uid="u-new"
+    )
+    return old, new
+
+
+def test_repair_never_reclaims_a_vlan_handed_over_to_a_newer_pod():
+    for mode in ("strict", "standard"):
+        old, new = handed_over_pair(mode)
+        snap = healthy_snapshot(old, new)
+        links = dict(snap.links)
+        links["vlan.eth.7"] = LinkState("vlan.eth.7", 10, new.branch_mac, True, "vlan")
+        snap = HostSnapshot(links, snap.rules, snap.routes)
+        old_plan = plan_pod(inputs_from_record(old))
+        assert compare_pod(old, snap, inputs_from_record(old)).missing  # its MAC is gone
+        repair = plan_repair(old, snap, old_plan)
+        assert repair.recreate_link is None
+        assert "vlan.eth.7" not in repair.set_up
+        assert not any(route.table == 107 or route.oif == "vlan.eth.7" for route in repair.routes)
+        assert not any(rule.table == 107 for rule in repair.rules)
+        assert any("vlan 7" in reason for reason in repair.kept)
+        # even with every one of its objects gone, nothing of table 107 comes back for it
+        repair = plan_repair(old, bare_of(old), old_plan)
+        assert repair.recreate_link is None and "vlan.eth.7" not in repair.set_up
+        assert not any(rule.table == 107 for rule in repair.rules)
+        assert not any(route.table == 107 for route in repair.routes)
+
+
+def test_repair_never_reclaims_an_ip_or_host_veth_handed_over_to_a_newer_pod():
+    from dataclasses import replace
+
+    ip_gone = replace(record("old", mode="standard"), released=("ip",))
+    plan = plan_pod(inputs_from_record(ip_gone))
+    repair = plan_repair(ip_gone, bare_of(ip_gone), plan)
+    assert repair.recreate_link == plan.branch_link  # the VLAN is still its own
+    host = f"{ip_gone.pod_ip}/32"
+    assert not any(host in (rule.src, rule.dst) for rule in repair.rules)
+    assert not any(route.dst == host for route in repair.routes)
+    assert any(ip_gone.pod_ip in reason for reason in repair.kept)
+
+    veth_gone = replace(record("old"), released=("host_veth",))
+    plan = plan_pod(inputs_from_record(veth_gone))
+    assert plan_repair(veth_gone, bare_of(veth_gone), plan).empty

@@ -50,6 +50,7 @@ class RepairPlan:
     set_up: tuple[str, ...] = ()
     routes: tuple[Route, ...] = ()
     rules: tuple[Rule, ...] = ()
+    kept: tuple[str, ...] = ()  # what was not repaired, and why
 
     @property
     def empty(self) -> bool:
@@ -117,28 +118,64 @@ def compare_pod(record: PodRecord, snapshot: HostSnapshot, inputs: PodInputs) ->
     )
 
 
+def handed_over(record: PodRecord, plan: PodPlan) -> tuple[str, ...]:
+    """Why parts of the record's plan are no longer its own: claims it handed over to a newer
+    pod (see :func:`~sgp_node_agent.state.hand_over`)."""
+    reasons = []
+    if not record.claims_vlan():
+        reasons.append(
+            f"vlan {record.vlan_id} ({plan.branch_link.name}, table {plan.table}) "
+            "belongs to another pod now"
+        )
+    if not record.claims_ip():
+        reasons.append(f"IP {record.pod_ip} belongs to another pod now")
+    if not record.claims_host_veth():
+        reasons.append(f"host veth {plan.host_veth} belongs to another pod now")
+    return tuple(reasons)
+
+
 def plan_repair(record: PodRecord, snapshot: HostSnapshot, plan: PodPlan) -> RepairPlan:
     """Host-side fixes for a live pod. Nothing is repaired while the host veth is gone: that
-    side lives in the pod's namespace and only a new ADD can rebuild it."""
+    side lives in the pod's namespace and only a new ADD can rebuild it.
+
+    Nothing is re-created that the record handed over to a newer pod: not the branch link,
+    table routes or rules of a VLAN id another pod holds, not the rules and routes of an IP
+    another pod holds, and nothing at all when the host veth name is another pod's. Re-creating
+    the link with this record's MAC would cut the newer pod off."""
+    kept = handed_over(record, plan)
     veth = snapshot.links.get(plan.host_veth)
-    if veth is None or veth.mac != record.host_veth_mac:
-        return RepairPlan(record.container_id)
+    if not record.claims_host_veth() or veth is None or veth.mac != record.host_veth_mac:
+        return RepairPlan(record.container_id, kept=kept)
+    vlan_ours, ip_ours = record.claims_vlan(), record.claims_ip()
+    host_ip = plan.pod_address
+
+    def ours(table: int | None, *addresses: str | None) -> bool:
+        return (vlan_ours or table != plan.table) and (ip_ours or host_ip not in addresses)
+
     link = snapshot.links.get(plan.branch_link.name)
-    recreate = plan.branch_link if link is None or link.mac != plan.branch_link.mac else None
+    recreate = None
     set_up = []
-    if link is None or recreate is not None or not link.up:
-        set_up.append(plan.branch_link.name)
+    if vlan_ours:
+        if link is None or link.mac != plan.branch_link.mac:
+            recreate = plan.branch_link
+        if link is None or recreate is not None or not link.up:
+            set_up.append(plan.branch_link.name)
     if not veth.up:
         set_up.append(plan.host_veth)
     present_routes = {_route_key(route) for route in snapshot.routes}
     routes = tuple(
         route
         for route in plan.host_routes
-        if recreate is not None or _route_key(route) not in present_routes
+        if (recreate is not None or _route_key(route) not in present_routes)
+        and ours(route.table, route.dst)
     )
     present_rules = set(snapshot.rules)
-    rules = tuple(rule for rule in plan.rules if rule not in present_rules)
-    return RepairPlan(record.container_id, recreate, tuple(set_up), routes, rules)
+    rules = tuple(
+        rule
+        for rule in plan.rules
+        if rule not in present_rules and ours(rule.table, rule.src, rule.dst)
+    )
+    return RepairPlan(record.container_id, recreate, tuple(set_up), routes, rules, kept)
 
 
 def superseded(record: PodRecord) -> bool:

@@ -4,7 +4,7 @@ owns, re-create missing host-side objects of live pods, and collect each pod's s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .executor import Executor
 from .observe import snapshot_host
@@ -90,11 +90,21 @@ def repair_pass(
             if not repair.empty:
                 try:
                     executor.apply_repair(repair)
-                    result.repaired += [f"{record.container_id}: {item}" for item in status.missing]
+                    before = status.missing
                     snapshot = snapshot_host(executor)
                     status = compare_pod(record, snapshot, inputs)
+                    result.repaired += [
+                        f"{record.container_id}: {item}"
+                        for item in before
+                        if item not in status.missing
+                    ]
                 except Exception as exc:
                     result.errors[record.container_id] = f"repair failed: {exc}"
+            if repair.kept:  # handed over to a newer pod: reported, never re-created
+                status = replace(
+                    status,
+                    missing=(*status.missing, *(f"not repaired: {k}" for k in repair.kept)),
+                )
         result.statuses.append(status)
     for line in result.removed:
         log.info("removed leftover: %s", line)
