@@ -56,6 +56,22 @@ def test_same_pod_name_and_recycled_eni_is_protected_by_the_records():
     assert plan.empty
 
 
+def test_a_late_del_removes_its_rule_into_its_old_table_when_only_the_ip_was_reused():
+    # Pod C got this pod's IP with VLAN 7: C's rule points at table 107, so a rule from the IP
+    # into table 106 can only be this pod's, and it would send C's egress into table 106.
+    ours = Rule(1536, 106, src="10.0.1.20/32")
+    new_owner = (Rule(512, 254, dst="10.0.1.20/32"), Rule(1536, 107, src="10.0.1.20/32"))
+    claims = Claims(vlan_ids=frozenset({7}), pod_ips=frozenset({"10.0.1.20"}))
+    plan = plan_teardown(TARGET, ObservedBranch(MAC, VETH_MAC), claims)
+    assert selected(plan, (ours, *new_owner, *UNRELATED)) == {ours}
+    assert not any(route.table == 254 for route in plan.delete_routes)
+    # The same rule is the new owner's when it holds the VLAN id too: then it stays.
+    both = Claims(vlan_ids=frozenset({6}), pod_ips=frozenset({"10.0.1.20"}))
+    plan = plan_teardown(TARGET, ObservedBranch(MAC, VETH_MAC), both)
+    assert selected(plan, (ours, *new_owner)) == set()
+    assert any("10.0.1.20" in reason for reason in plan.kept)
+
+
 def test_host_veth_with_another_mac_is_not_ours():
     plan = plan_teardown(TARGET, ObservedBranch(None, "0a:00:00:00:00:02"), Claims())
     assert VETH not in plan.delete_links
@@ -109,7 +125,8 @@ def test_a_teardown_never_touches_what_another_pod_holds(
         if rule.priority == 10:
             assert not vlan_taken or (rule.iifname == VETH and not veth_taken)
         else:
-            assert "10.0.1.20" not in claimed_ips
+            # a rule from the IP into table 106 is ours unless the VLAN id went along with it
+            assert "10.0.1.20" not in claimed_ips or (rule.priority == 1536 and not vlan_taken)
             assert "10.0.1.20/32" in (rule.dst, rule.src)
     if vlan_taken:
         assert "vlan.eth.6" not in plan.delete_links

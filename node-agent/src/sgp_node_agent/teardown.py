@@ -12,7 +12,9 @@ cuts the new pod off. Here every object is deleted only when it is still ours:
 * rules into the VLAN table only when the VLAN is ours; otherwise only the rule whose ``iif`` is
   our own host veth (when that name is not claimed by a newer pod);
 * the pod-IP rules and routes only when no newer pod claims the IP; routes are deleted with
-  their device, so a route through another pod's link never matches.
+  their device, so a route through another pod's link never matches. The exception is the
+  ``from <IP> lookup <our table>`` rule: a newer owner of the IP points its rule at its own
+  table, so that rule is ours unless the VLAN id (the table) went to another pod as well.
 
 Like upstream, the plan is a list of delete *selectors* the executor repeats until ENOENT, so a
 DEL needs no rule dump (which is what keeps it fast on a node with many pods).
@@ -112,9 +114,17 @@ def plan_teardown(target: TeardownTarget, observed: ObservedBranch, claims: Clai
             f"rules pref {PREF_IIF} lookup {table}: table and host veth belong to another pod"
         )
     if ip_foreign:
-        kept.append(f"rules for {host_ip}: IP claimed by another pod")
+        kept.append(f"rule pref {PREF_TO_POD} to {host_ip}: IP claimed by another pod")
     else:
         rules.append(Rule(PREF_TO_POD, TABLE_MAIN, dst=host_ip))
+    # The new owner of the IP points its rule at its own table: one into ours is ours, unless
+    # the VLAN id (and so the table) went to another pod too.
+    if ip_foreign and vlan_foreign:
+        kept.append(
+            f"rule pref {PREF_FROM_POD} from {host_ip} lookup {table}: "
+            "IP and table belong to another pod"
+        )
+    else:
         rules.append(Rule(PREF_FROM_POD, table, src=host_ip))
 
     routes: list[Route] = []
