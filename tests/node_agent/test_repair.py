@@ -27,6 +27,8 @@ class RecordingHost:
 
     def apply_teardown(self, plan):
         self.teardowns.append(plan)
+        links = {k: v for k, v in self.snapshot.links.items() if k not in plan.delete_links}
+        self.snapshot = replace(self.snapshot, links=links)
 
     def apply_repair(self, plan):
         self.repairs.append(plan)
@@ -76,3 +78,27 @@ def test_a_partial_repair_lists_only_what_it_repaired(tmp_path):
     old_veth = store.get("old").host_veth
     assert [plan.set_up for plan in host.repairs] == [(old_veth,)]
     assert result.repaired == [f"old: link {old_veth} is down"]
+
+
+def test_no_leftover_is_removed_while_a_record_file_is_unreadable(tmp_path, caplog):
+    live = record("live", uid="u-live")
+    unreadable = record("hidden", vlan_id=8, name="blue", mac="00:00:5e:00:53:08", uid="u-hid")
+    gone = record("gone", vlan_id=9, name="red", mac="00:00:5e:00:53:09", uid="u-gone")
+    RecordStore(tmp_path).put(live)
+    RecordStore(tmp_path).put(gone)
+    (tmp_path / "hidden.json").write_text('{"container_id": "hidden", "vlan_id": ')
+    host = RecordingHost(healthy_snapshot(live, unreadable, gone))  # the hidden pod is plumbed
+    live_pods = [{"metadata": {"uid": "u-live"}}, {"metadata": {"uid": "u-hid"}}]
+
+    with caplog.at_level("WARNING"):
+        result = repair_pass(host, RecordStore(tmp_path), live_pods)
+
+    assert host.teardowns == [] and result.removed == []
+    assert [line.split(":")[0] for line in result.unreadable] == ["hidden.json"]
+    assert "hidden.json" in caplog.text
+    assert {s.record.container_id for s in result.statuses} == {"live", "gone"}
+
+    (tmp_path / "hidden.json").unlink()  # once every file reads, removal resumes
+    result = repair_pass(host, RecordStore(tmp_path), live_pods)
+    assert [plan.delete_links for plan in host.teardowns] == [("vlan.eth.9",), ("vlan.eth.8",)]
+    assert result.unreadable == []

@@ -61,6 +61,7 @@ def sample_report():
         repaired=[],
         errors={"c2": "failed to setup vlan: boom"},
         deleting=["vlan.del.4"],
+        unreadable=["c3.json: JSONDecodeError: Expecting value: line 1 column 1 (char 0)"],
     )
     return build_report(
         "node-1",
@@ -104,6 +105,9 @@ def test_report_schema_per_node_and_per_pod():
     assert second["lastError"] == "failed to setup vlan: boom"
     assert report["removedLeftovers"] == ["link vlan.eth.9"]
     assert report["pendingLinkDeletions"] == ["vlan.del.4"]
+    assert report["unreadableRecords"] == [
+        "c3.json: JSONDecodeError: Expecting value: line 1 column 1 (char 0)"
+    ]
     assert set(first) == {
         "namespace",
         "name",

@@ -48,3 +48,31 @@ def test_a_new_store_reads_what_another_wrote(tmp_path):
     RecordStore(tmp_path).put(record("c1"))
     (tmp_path / "junk.json").write_text("{not json")
     assert [r.container_id for r in RecordStore(tmp_path).all()] == ["c1"]
+
+
+def test_unreadable_record_files_are_logged_and_listed(tmp_path, caplog):
+    RecordStore(tmp_path).put(record("c1"))
+    (tmp_path / "c2.json").write_text("{not json")
+    (tmp_path / "c3.json").write_text("[1, 2]")
+    store = RecordStore(tmp_path)
+    with caplog.at_level("WARNING", logger="sgp_node_agent.state"):
+        assert [r.container_id for r in store.all()] == ["c1"]
+    unreadable = store.unreadable()
+    assert sorted(unreadable) == ["c2.json", "c3.json"]
+    assert "not a JSON object" in unreadable["c3.json"]
+    assert "c2.json" in caplog.text and "c3.json" in caplog.text
+    # a file put right again counts once more, whoever fixed it
+    (tmp_path / "c2.json").unlink()
+    store.put(record("c3"))
+    assert store.unreadable() == {}
+    assert sorted(r.container_id for r in store.all()) == ["c1", "c3"]
+
+
+def test_an_unreadable_record_file_fixed_on_disk_is_read_on_the_next_look(tmp_path):
+    (tmp_path / "c1.json").write_text("{not json")
+    store = RecordStore(tmp_path)
+    assert store.all() == [] and list(store.unreadable()) == ["c1.json"]
+    RecordStore(tmp_path / "elsewhere").put(record("c1"))
+    (tmp_path / "elsewhere" / "c1.json").replace(tmp_path / "c1.json")
+    assert store.unreadable() == {}
+    assert store.get("c1") == record("c1")

@@ -18,7 +18,7 @@ from .reconcile import (
     stale_records,
 )
 from .state import RecordStore, claims_of_others
-from .teardown import plan_teardown
+from .teardown import TeardownPlan, plan_teardown
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class PassResult:
     errors: dict[str, str] = field(default_factory=dict)  # container id -> last error
     api_error: str = ""
     deleting: list[str] = field(default_factory=list)  # links queued for background deletion
+    unreadable: list[str] = field(default_factory=list)  # "<record file>: <reason>"
 
 
 def live_pod_keys(pods: list[dict]) -> set[str]:
@@ -54,10 +55,20 @@ def repair_pass(
     """``live_pods`` None means the API could not be asked: then no record is dropped;
     ``listed_at`` (time.time() before listing) protects pods plumbed after the listing;
     ``deleting`` names links the daemon is deleting already (not leftovers, reported as such).
+    While any record file cannot be read, nothing is removed (the files are reported).
     Run it on the netlink thread."""
     result = PassResult(errors=dict(last_errors or {}), deleting=sorted(deleting))
+    unreadable = store.unreadable()  # read first: a file readable again adds its record
     records = store.all()
-    if live_pods is not None:
+    result.unreadable = [f"{name}: {reason}" for name, reason in sorted(unreadable.items())]
+    if unreadable:
+        # An unreadable record's pod is live as far as anyone knows: its link, rules and
+        # routes would look like leftovers, and its claims are unknown to a teardown.
+        log.warning(
+            "record files cannot be read (%s): no pod record or leftover is removed this pass",
+            ", ".join(sorted(unreadable)),
+        )
+    elif live_pods is not None:
         for record in stale_records(records, live_pod_keys(live_pods), listed_at):
             target = record.target()
             others = [r for r in records if r.container_id != record.container_id]
@@ -75,7 +86,9 @@ def repair_pass(
                 f"pod {record.pod_namespace}/{record.pod_name} (vlan {record.vlan_id}, container "
                 f"{record.container_id}): pod gone or sandbox superseded"
             )
-    leftovers = find_leftovers(records, snapshot_host(executor), deleting)
+    leftovers = (
+        TeardownPlan() if unreadable else find_leftovers(records, snapshot_host(executor), deleting)
+    )
     if not leftovers.empty:
         executor.apply_teardown(leftovers)
         result.removed += [f"link {name}" for name in leftovers.delete_links]

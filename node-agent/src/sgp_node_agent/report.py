@@ -16,7 +16,8 @@ Shape (every key always present; see node-agent/README.md for the field table)::
                 "problems": [str], "lastError": str|null}],
       "removedLeftovers": [str],
       "repaired": [str],
-      "pendingLinkDeletions": [str]
+      "pendingLinkDeletions": [str],
+      "unreadableRecords": [str]
     }
 """
 
@@ -93,6 +94,7 @@ def build_report(
         "removedLeftovers": list(result.removed),
         "repaired": list(result.repaired),
         "pendingLinkDeletions": list(result.deleting),
+        "unreadableRecords": list(result.unreadable),
     }
 
 

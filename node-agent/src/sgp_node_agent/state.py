@@ -7,12 +7,15 @@ which VLAN id, IP, host veth and MACs a container had, and which other container
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .teardown import Claims, TeardownTarget
+
+log = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
@@ -49,6 +52,8 @@ class PodRecord:
 
     @classmethod
     def from_json(cls, body: dict) -> PodRecord:
+        if not isinstance(body, dict):
+            raise ValueError(f"not a JSON object but {type(body).__name__}")
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in body.items() if key in known}
         values["released"] = tuple(values.get("released") or ())
@@ -114,23 +119,52 @@ class RecordStore:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = Path(directory)
         self._cache: dict[str, PodRecord] | None = None
+        self._unreadable: dict[str, str] = {}  # file name -> why it could not be read
 
     def _path(self, container_id: str) -> Path:
         if not _SAFE_ID.fullmatch(container_id):
             raise ValueError(f"container id {container_id!r} is not a safe file name")
         return self.directory / f"{container_id}.json"
 
+    def _read(self, path: Path) -> PodRecord | None:
+        """The record in ``path``; None, logged and listed in :meth:`unreadable`, when the file
+        cannot be read (its pod's claims are then unknown)."""
+        try:
+            record = PodRecord.from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            if self._unreadable.get(path.name) != reason:
+                log.warning("record file %s cannot be read, skipped: %s", path.name, reason)
+            self._unreadable[path.name] = reason
+            return None
+        self._unreadable.pop(path.name, None)
+        return record
+
     def _records(self) -> dict[str, PodRecord]:
         if self._cache is None:
             self._cache = {}
+            self._unreadable = {}
             if self.directory.is_dir():
                 for path in sorted(self.directory.glob("*.json")):
-                    try:
-                        record = PodRecord.from_json(json.loads(path.read_text()))
-                    except (OSError, ValueError, TypeError):
-                        continue
-                    self._cache[record.container_id] = record
+                    record = self._read(path)
+                    if record is not None:
+                        self._cache[record.container_id] = record
         return self._cache
+
+    def unreadable(self) -> dict[str, str]:
+        """Record files that could not be read, by file name, with the reason. Those files are
+        read again here (not the whole directory): one repaired or removed meanwhile drops out,
+        and a record it now holds is served from then on."""
+        records = self._records()
+        for name in sorted(self._unreadable):
+            path = self.directory / name
+            if not path.exists():
+                self._unreadable.pop(name, None)
+                continue
+            record = self._read(path)
+            if record is not None:
+                records.setdefault(record.container_id, record)
+        return dict(self._unreadable)
 
     def reload(self) -> None:
         self._cache = None
@@ -149,6 +183,7 @@ class RecordStore:
         tmp.write_text(json.dumps(record.to_json(), sort_keys=True))
         os.replace(tmp, path)
         self._records()[record.container_id] = record
+        self._unreadable.pop(path.name, None)
 
     def remove(self, container_id: str) -> None:
         try:
@@ -156,3 +191,4 @@ class RecordStore:
         except FileNotFoundError:
             pass
         self._records().pop(container_id, None)
+        self._unreadable.pop(f"{container_id}.json", None)
