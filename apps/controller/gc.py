@@ -6,10 +6,14 @@
 (b) :func:`sweep_cluster`: ``available`` ENIs with our owner and cluster tags in the VPC,
     deleted when also seen on the previous sweep; ``leaked`` rows are retried here too.
 (c) :func:`cleanup_terminated_node`: ``available`` ENIs tagged with a deleted node's
-    instance id, deleted at once.
+    instance id, deleted at once. Done once per deletion when it succeeds; a failed run is
+    retried after a backoff that doubles with each failure; a node without an instance id
+    has nothing tagged with it and is not cleaned up at all.
 
 Settings: ``SGPADMIN_SWEEP_INTERVAL_SECONDS`` (1800), ``SGPADMIN_GC_RUN_RETENTION_DAYS`` (30:
-older runs are pruned, except the cooldown announcements, which remember the value in force).
+older runs are pruned, except the cooldown announcements, which remember the value in force),
+``SGPADMIN_NODE_CLEANUP_RETRY_SECONDS`` (30) and ``SGPADMIN_NODE_CLEANUP_RETRY_MAX_SECONDS``
+(3600): the first wait after a failed node-termination cleanup, and the cap of its doubling.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import datetime as dt
 import logging
 import random
 
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from apps.controller.core import gc_plan
@@ -189,9 +194,9 @@ def sweep_due(cluster: Cluster) -> bool:
 # -- (c) node-termination cleanup ----------------------------------------------------------------
 def cleanup_terminated_node(cluster: Cluster, node: Node, ec2: EC2Port | None = None) -> GCRun:
     started = timezone.now()
-    if not node.instance_id:
+    if not node.instance_id:  # nothing can carry its tag: done (the tick does not send these)
         return _record(GCRunKind.NODE_TERMINATION, cluster, started, node.name,
-                       error="node has no instance id")
+                       details={"skipped": "node has no instance id"})
     ec2 = ec2 or ec2_port_for(cluster)
     try:
         available = _available(ec2, cluster, [
@@ -209,18 +214,28 @@ def cleanup_terminated_node(cluster: Cluster, node: Node, ec2: EC2Port | None = 
 
 
 def terminated_nodes_due(cluster: Cluster) -> list[Node]:
-    """Deleted nodes whose branches are all released and that had no clean cleanup yet."""
+    """Deleted nodes with an instance id whose branches are all released, that had no clean
+    cleanup since their deletion, and whose backoff after a failed one is over."""
     holding = set(BranchENI.objects.filter(cluster=cluster, state__in=[
         BranchENIState.CREATING, BranchENIState.ATTACHED, BranchENIState.COOLING,
         BranchENIState.DELETING]).values_list("node_name", flat=True))
+    base = setting("SGPADMIN_NODE_CLEANUP_RETRY_SECONDS", gc_plan.NODE_CLEANUP_RETRY_SECONDS)
+    cap = setting("SGPADMIN_NODE_CLEANUP_RETRY_MAX_SECONDS",
+                  gc_plan.NODE_CLEANUP_RETRY_MAX_SECONDS)
+    now = timezone.now()
     due = []
-    for node in Node.objects.filter(cluster=cluster, deleted_at__isnull=False):
+    for node in Node.objects.filter(cluster=cluster, deleted_at__isnull=False).exclude(
+            instance_id=""):
         if node.name in holding:
             continue
-        cleaned = GCRun.objects.filter(cluster=cluster, kind=GCRunKind.NODE_TERMINATION,
-                                       node_name=node.name, error="",
-                                       started__gte=node.deleted_at).exists()
-        if not cleaned:
+        runs = GCRun.objects.filter(cluster=cluster, kind=GCRunKind.NODE_TERMINATION,
+                                    node_name=node.name, started__gte=node.deleted_at
+                                    ).aggregate(clean=Count("pk", filter=Q(error="")),
+                                                failed=Count("pk", filter=~Q(error="")),
+                                                last_failed=Max("started", filter=~Q(error="")))
+        if runs["clean"]:
+            continue
+        if gc_plan.node_cleanup_due(runs["failed"], runs["last_failed"], now, base, cap):
             due.append(node)
     return due
 

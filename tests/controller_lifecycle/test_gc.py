@@ -155,6 +155,46 @@ def test_node_termination_cleanup_deletes_the_nodes_available_enis_at_once(world
     assert gc.terminated_nodes_due(world.cluster) == []
 
 
+def test_a_deleted_node_without_an_instance_id_needs_no_cleanup(world):
+    ghost = Node.objects.create(cluster=world.cluster, name="ghost", deleted_at=timezone.now())
+    assert gc.terminated_nodes_due(world.cluster) == []
+    run = gc.cleanup_terminated_node(world.cluster, ghost)  # a task sent before: done, clean
+    assert run.error == "" and run.details == {"skipped": "node has no instance id"}
+    assert gc.terminated_nodes_due(world.cluster) == []
+
+
+def test_failed_node_termination_cleanup_backs_off(world, ec2, monkeypatch):
+    monkeypatch.setenv("SGPADMIN_NODE_CLEANUP_RETRY_SECONDS", "30")
+    monkeypatch.setenv("SGPADMIN_NODE_CLEANUP_RETRY_MAX_SECONDS", "3600")
+    node = Node.objects.get(name="node-0")
+    mine = stray_eni(world, instance_id=node.instance_id)
+    Node.objects.filter(pk=node.pk).update(deleted_at=timezone.now() - dt.timedelta(hours=2))
+    ec2.control.configure(faults=[{"actions": ["DescribeNetworkInterfaces"], "count": 1000,
+                                   "code": "UnauthorizedOperation", "status": 403}])
+
+    def fail_once(expected_wait: int) -> None:
+        [due] = gc.terminated_nodes_due(world.cluster)
+        run = gc.cleanup_terminated_node(world.cluster, due)
+        assert run.error.startswith("UnauthorizedOperation")
+        assert gc.terminated_nodes_due(world.cluster) == []  # not on the next tick
+        age_runs(expected_wait - 1)
+        assert gc.terminated_nodes_due(world.cluster) == []
+        age_runs(1)
+
+    def age_runs(seconds: int) -> None:
+        for run in GCRun.objects.filter(kind=GCRunKind.NODE_TERMINATION):
+            GCRun.objects.filter(pk=run.pk).update(
+                started=run.started - dt.timedelta(seconds=seconds))
+
+    for wait in (30, 60, 120):
+        fail_once(wait)
+    ec2.control.configure(faults=[])
+    [due] = gc.terminated_nodes_due(world.cluster)
+    assert gc.cleanup_terminated_node(world.cluster, due).details["deleted"] == [mine]
+    assert gc.terminated_nodes_due(world.cluster) == []
+    assert GCRun.objects.filter(kind=GCRunKind.NODE_TERMINATION).count() == 4
+
+
 def test_old_runs_are_pruned_but_not_the_cooldown_in_force(world):
     old = timezone.now() - dt.timedelta(days=31)
     for kind in (GCRunKind.SWEEP, GCRunKind.COOLDOWN_UPDATE):

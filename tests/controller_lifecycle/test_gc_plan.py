@@ -16,6 +16,7 @@ from apps.controller.core.gc_plan import (
     TrackedBranch,
     leaked_pod_uids,
     next_leak_check_interval,
+    node_cleanup_due,
     plan_node_termination,
     plan_sweep,
     sweep_due,
@@ -115,6 +116,17 @@ def test_node_termination_deletes_at_once_but_spares_tracked_and_associated():
     available = [AvailableENI("eni-1"), AvailableENI("eni-2", associated=True),
                  AvailableENI("eni-3")]
     assert plan_node_termination(available, ["eni-3"]) == ("eni-1",)
+
+
+def test_failed_node_cleanups_back_off_doubling_to_the_cap():
+    assert node_cleanup_due(0, None, T0, 30, 3600)  # never tried: at once
+    waits = []
+    for failures in (1, 2, 3, 8, 500):
+        assert not node_cleanup_due(failures, T0, T0 + dt.timedelta(seconds=29), 30, 3600)
+        wait = next(s for s in range(0, 3601) if node_cleanup_due(
+            failures, T0, T0 + dt.timedelta(seconds=s), 30, 3600))
+        waits.append(wait)
+    assert waits == [30, 60, 120, 3600, 3600]
 
 
 def test_sweep_schedule():

@@ -57,6 +57,14 @@ def test_tick_release_releases_deleted_nodes_then_cleans_them_up(world, eager):
     assert tasks.tick_release() == {"queues": 0, "node_releases": 0, "node_cleanups": 0}
 
 
+def test_tick_release_leaves_a_deleted_node_without_an_instance_id_alone(world, eager):
+    Node.objects.create(cluster=world.cluster, name="ghost",
+                        deleted_at=timezone.now() - dt.timedelta(minutes=2))
+    for _ in range(3):
+        assert tasks.tick_release()["node_cleanups"] == 0
+    assert not GCRun.objects.filter(kind=GCRunKind.NODE_TERMINATION).exists()
+
+
 def test_leak_and_sweep_ticks_run_when_due(world, eager):
     assert tasks.tick_leak_checks() == 1 and tasks.tick_leak_checks() == 0
     assert tasks.tick_sweeps() == 1 and tasks.tick_sweeps() == 0

@@ -2,7 +2,8 @@
 
 (a) per-node leak check: branches whose pod is gone; jittered interval 1 -> 15 min;
 (b) cluster sweep of ``available`` ENIs with our tags: two strikes before a delete;
-(c) node-termination cleanup: ``available`` ENIs tagged with the instance id, at once.
+(c) node-termination cleanup: ``available`` ENIs tagged with the instance id, at once;
+    a failed cleanup is retried with an exponential backoff (30 s, doubling, to 1 h).
 
 Beyond upstream, (b) and (c) never touch an ENI that is associated with a trunk or that a
 live branch row still tracks (the release path owns those), so a sweep cannot race an
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 LEAK_CHECK_INITIAL_SECONDS = 60.0
 LEAK_CHECK_MAX_SECONDS = 900.0
 LEAK_CHECK_JITTER_FACTOR = 5.0
+NODE_CLEANUP_RETRY_SECONDS = 30.0
+NODE_CLEANUP_RETRY_MAX_SECONDS = 3600.0
 GONE_PHASES = frozenset({"Succeeded", "Failed"})
 IN_SERVICE_STATES = frozenset({"creating", "attached"})
 
@@ -109,6 +112,25 @@ def plan_node_termination(available: Iterable[AvailableENI],
     available = list(available)
     spared = {e.eni_id for e in available if e.associated} | set(tracked)
     return tuple(sorted({e.eni_id for e in available} - spared))
+
+
+def node_cleanup_retry_delay(failed_runs: int, base_seconds: float = NODE_CLEANUP_RETRY_SECONDS,
+                             max_seconds: float = NODE_CLEANUP_RETRY_MAX_SECONDS) -> float:
+    """Wait after the ``failed_runs``-th failed cleanup of a node: base, doubling, capped."""
+    if failed_runs <= 0:
+        return 0.0
+    return min(max_seconds, base_seconds * 2.0 ** min(failed_runs - 1, 64))
+
+
+def node_cleanup_due(failed_runs: int, last_failed: dt.datetime | None, now: dt.datetime,
+                     base_seconds: float = NODE_CLEANUP_RETRY_SECONDS,
+                     max_seconds: float = NODE_CLEANUP_RETRY_MAX_SECONDS) -> bool:
+    """A terminated node's cleanup that has not succeeded yet: due at once the first time,
+    then only once the backoff after its last failed run is over."""
+    if failed_runs <= 0 or last_failed is None:
+        return True
+    wait = node_cleanup_retry_delay(failed_runs, base_seconds, max_seconds)
+    return now >= last_failed + dt.timedelta(seconds=wait)
 
 
 def sweep_due(last_started: dt.datetime | None, now: dt.datetime, interval_seconds: float) -> bool:
