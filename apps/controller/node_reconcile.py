@@ -2,6 +2,10 @@
 
 Loads the node (and its CNINode) from the cluster, asks the core, executes through the ports,
 records the outcome on the Node and TrunkENI rows.
+
+A node name that comes back on another instance (EKS names nodes after their private IP)
+finds the old instance's trunk row: that trunk is retired (its branches released as a deleted
+node's are, the row detached from the node) and a trunk is set up on the new instance.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from apps.controller.core.trunk_plan import (
     primary_interface,
 )
 from apps.controller.instance_limits import limit_for
-from apps.controller.locks import node_lock
+from apps.controller.locks import locked, node_lock
 from apps.controller.ports.cluster import ClusterPort
 from apps.controller.ports.ec2 import EC2Port, error_code
 from apps.controller.trunk_setup import create_and_attach_trunk, wait_until_attached
 from apps.core.context import ChangeContext, change_scope
-from apps.inventory.models import Cluster, Node, TrunkENI
+from apps.inventory.models import BranchENI, BranchENIState, Cluster, Node, TrunkENI
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +96,43 @@ def _init_trunk(cluster: Cluster, row: Node, decision, ec2: EC2Port, limit) -> T
         row.save(update_fields=["subnet_id", "subnet_cidr", "subnet_v6_cidr", "account_id",
                                 "security_group_ids", "updated"])
         trunk_row, _ = TrunkENI.objects.update_or_create(
-            node=row, defaults={"cluster": cluster, "eni_id": eni_id, "mac": mac,
-                                "subnet_id": instance.subnet_id, "device_index": device_index})
+            node=row, defaults={"cluster": cluster, "instance_id": instance.instance_id,
+                                "eni_id": eni_id, "mac": mac, "subnet_id": instance.subnet_id,
+                                "device_index": device_index})
     return trunk_row
+
+
+def of_another_instance(trunk: TrunkENI, node: Node) -> bool:
+    """The trunk was made for an instance the node is no longer on (a recycled node name)."""
+    return bool(trunk.instance_id) and trunk.instance_id != node.instance_id
+
+
+def _retire_trunk(cluster: Cluster, row: Node, trunk: TrunkENI) -> bool:
+    """Release the old instance's branches and detach its trunk row from the node.
+
+    The release is a deleted node's (every pod's branches at once, no cooldown). False while
+    a branch of the trunk is still in service (an attach in progress holds its pod): the
+    trunk stays until a later reconcile. Branches whose delete failed stay queued on the
+    retired row, where the release queue and the sweep go on retrying them.
+    """
+    from apps.controller.release import release_deleted_node  # release imports this module
+
+    log.warning("node %s moved from %s to %s: retiring trunk %s", row.name, trunk.instance_id,
+                row.instance_id, trunk.eni_id)
+    run = release_deleted_node(cluster, row)
+    run.details = {**run.details, "retired_trunk": trunk.eni_id,
+                   "replaced_instance": trunk.instance_id}
+    run.save(update_fields=["details"])
+    with transaction.atomic():  # under the trunk row's lock, the one a VLAN reservation takes
+        trunk = locked(TrunkENI.objects.filter(pk=trunk.pk).order_by("pk")).first()
+        if trunk is None or trunk.node_id != row.pk:
+            return True
+        if BranchENI.objects.filter(trunk=trunk, state__in=[
+                BranchENIState.CREATING, BranchENIState.ATTACHED]).exists():
+            return False
+        trunk.node = None
+        trunk.save(update_fields=["node", "updated"])
+    return True
 
 
 def reconcile_node(cluster: Cluster, node_name: str) -> NodeOutcome:
@@ -116,11 +154,16 @@ def reconcile_node(cluster: Cluster, node_name: str) -> NodeOutcome:
                 row.save(update_fields=["managed", "status_note", "updated"])
             return NodeOutcome(False, decision.reason)
         trunk = TrunkENI.objects.filter(node=row).first()
-        if trunk is None:
+        if trunk is None or of_another_instance(trunk, row):
             with node_lock(cluster.pk, node_name) as owned:
                 if not owned:
                     return NodeOutcome(False, "trunk setup in progress elsewhere", busy=True)
                 trunk = TrunkENI.objects.filter(node=row).first()
+                if trunk is not None and of_another_instance(trunk, row):
+                    if not _retire_trunk(cluster, row, trunk):
+                        return NodeOutcome(False, "releasing the branches of the replaced "
+                                           "instance", busy=True)
+                    trunk = None
                 if trunk is None:
                     trunk = _setup_trunk(cluster, row, decision, limit, cluster_port, k8s_node)
         if not row.managed or row.branch_capacity != decision.branch_limit or row.status_note:

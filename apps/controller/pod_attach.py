@@ -36,7 +36,7 @@ from apps.controller.core.pod_plan import (
     triage_pod,
 )
 from apps.controller.locks import pod_lock
-from apps.controller.node_reconcile import ec2_port_for
+from apps.controller.node_reconcile import ec2_port_for, of_another_instance
 from apps.controller.ports.cluster import ClusterPort, PodChanged
 from apps.controller.ports.ec2 import is_retryable
 from apps.core.context import ChangeContext, change_scope
@@ -75,6 +75,8 @@ def _node_status(cluster: Cluster, node_name: str):
     if node is None:
         return None, None, None
     trunk = getattr(node, "trunk", None) if node.managed else None
+    if trunk is not None and of_another_instance(trunk, node):
+        trunk = None  # the node's previous instance's: the node reconcile replaces it
     return node, trunk, NodeStatus(True, node.managed, trunk is not None, node.branch_capacity)
 
 

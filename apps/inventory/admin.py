@@ -57,9 +57,9 @@ class SecurityGroupAdmin(admin.ModelAdmin):
 
 @admin.register(TrunkENI)
 class TrunkENIAdmin(admin.ModelAdmin):
-    list_display = ("eni_id", "node", "cluster", "device_index")
+    list_display = ("eni_id", "node", "instance_id", "cluster", "device_index")
     list_filter = ("cluster",)
-    search_fields = ("eni_id",)
+    search_fields = ("eni_id", "instance_id")
     list_select_related = ("cluster", "node")
 
 

@@ -189,8 +189,18 @@ class SecurityGroup(ClusterScopedModel):
 
 
 class TrunkENI(ClusterScopedModel):
+    """A node's trunk ENI, on the instance it was made for.
+
+    A node name can come back on a new instance (EKS reuses ``ip-...compute.internal``): the
+    old instance's trunk is then retired, its ``node`` cleared (the row stays for the branch
+    rows that name it), and the node gets a new trunk row.
+    """
+
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="trunks")
-    node = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="trunk")
+    node = models.OneToOneField(
+        Node, null=True, blank=True, on_delete=models.CASCADE, related_name="trunk",
+        help_text="Empty once retired: the node moved to another instance.")
+    instance_id = models.CharField(max_length=32, blank=True)
     eni_id = models.CharField(max_length=32, unique=True)
     mac = models.CharField(max_length=17, blank=True)
     subnet_id = models.CharField(max_length=32, blank=True)

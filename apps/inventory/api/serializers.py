@@ -71,7 +71,8 @@ class TrunkENISerializer(InventorySerializer):
     class Meta:
         model = TrunkENI
         fields = [
-            "id", "cluster", "node", "eni_id", "mac", "subnet_id", "device_index", "created", "updated",
+            "id", "cluster", "node", "instance_id", "eni_id", "mac", "subnet_id", "device_index",
+            "created", "updated",
         ]
 
 
