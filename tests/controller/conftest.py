@@ -17,6 +17,7 @@ def pytest_configure(config):
 
 
 @pytest.fixture
-def world(db, ec2, kube, monkeypatch):
+def world(db, ec2, kube, monkeypatch, settings, tmp_path):
     monkeypatch.setenv("SGPADMIN_EC2_QPS", "0")  # the tests measure behaviour, not pacing
+    settings.VAR_DIR = tmp_path  # lock files (SQLite) of our own, not a parallel test's
     return build_world(Cluster, ec2, kube.url, instance_types=("m5.large", "m5.large"))
