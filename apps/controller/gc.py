@@ -22,7 +22,8 @@ import datetime as dt
 import logging
 import random
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.controller.core import gc_plan
@@ -223,21 +224,20 @@ def terminated_nodes_due(cluster: Cluster) -> list[Node]:
     cap = setting("SGPADMIN_NODE_CLEANUP_RETRY_MAX_SECONDS",
                   gc_plan.NODE_CLEANUP_RETRY_MAX_SECONDS)
     now = timezone.now()
-    due = []
-    for node in Node.objects.filter(cluster=cluster, deleted_at__isnull=False).exclude(
-            instance_id=""):
-        if node.name in holding:
-            continue
-        runs = GCRun.objects.filter(cluster=cluster, kind=GCRunKind.NODE_TERMINATION,
-                                    node_name=node.name, started__gte=node.deleted_at
-                                    ).aggregate(clean=Count("pk", filter=Q(error="")),
-                                                failed=Count("pk", filter=~Q(error="")),
-                                                last_failed=Max("started", filter=~Q(error="")))
-        if runs["clean"]:
-            continue
-        if gc_plan.node_cleanup_due(runs["failed"], runs["last_failed"], now, base, cap):
-            due.append(node)
-    return due
+    # The runs since each node's deletion, counted in the one query that lists the nodes.
+    runs = GCRun.objects.filter(cluster=cluster, kind=GCRunKind.NODE_TERMINATION,
+                                node_name=OuterRef("name"), started__gte=OuterRef("deleted_at"))
+    failed = runs.exclude(error="").order_by().values("node_name")
+    nodes = (Node.objects.filter(cluster=cluster, deleted_at__isnull=False)
+             .exclude(instance_id="").exclude(name__in=holding)
+             .annotate(cleaned=Exists(runs.filter(error="")),
+                       failed_runs=Coalesce(Subquery(failed.annotate(n=Count("pk"))
+                                                     .values("n")[:1]), 0),
+                       last_failed=Subquery(failed.annotate(at=Max("started"))
+                                            .values("at")[:1]))
+             .filter(cleaned=False))
+    return [node for node in nodes
+            if gc_plan.node_cleanup_due(node.failed_runs, node.last_failed, now, base, cap)]
 
 
 def prune_runs() -> int:

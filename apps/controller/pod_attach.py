@@ -38,6 +38,7 @@ from apps.controller.core.pod_plan import (
 from apps.controller.locks import pod_lock
 from apps.controller.node_reconcile import ec2_port_for, of_another_instance
 from apps.controller.ports.cluster import ClusterPort, PodChanged
+from apps.controller.ports.cluster import is_retryable as is_transient
 from apps.controller.ports.ec2 import is_retryable
 from apps.core.context import ChangeContext, change_scope
 from apps.inventory.models import (
@@ -122,7 +123,7 @@ def _annotation_refused(exc: BaseException) -> bool:
     than throttling): the pod does not carry the annotation."""
     if isinstance(exc, PodChanged):
         return True
-    return isinstance(exc, ApiException) and 400 <= (exc.status or 0) < 500 and exc.status != 429
+    return isinstance(exc, ApiException) and not is_transient(exc)
 
 
 def attach_pod(cluster: Cluster, namespace: str, name: str, uid: str = "") -> PodOutcome:
