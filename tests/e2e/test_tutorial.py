@@ -193,6 +193,11 @@ def test_the_tutorial_end_to_end(root_lab, stand_ins, tmp_path, django_user_mode
         def reaches_db(netns, timeout=2):
             return connect(netns, t.DB_IP, t.DB_PORT, timeout=timeout) is not None
 
+    def reaches_db_soon(netns, attempts=5):
+        """A first connection can lose its SYN while the fabric's neighbours resolve under
+        load: a few tries, each with the same 2 s timeout as the checks that must fail."""
+        return any(reaches_db(netns) for _ in range(attempts))
+
     plain_ns = lab.plain_pod(node_net, "nosa", t.PLAIN_POD_IP)
     lab.route_eni(annotation["privateIp"], node_net.trunk_link, annotation["ifAddress"])
     links = {aws.node_eni_id: node_net.primary_link, aws.db_eni_id: lab.host_link("db")}
@@ -213,7 +218,7 @@ def test_the_tutorial_end_to_end(root_lab, stand_ins, tmp_path, django_user_mode
         assert vlan_link in node_state(node_net.netns)
 
         # The tutorial's check: SELECT version() works from postgres-test only.
-        assert reaches_db(pod_ns)
+        assert reaches_db_soon(pod_ns)
         assert not reaches_db(plain_ns, timeout=2)
 
         # The fabric follows EC2: without the database group's rule, no access.
@@ -228,7 +233,7 @@ def test_the_tutorial_end_to_end(root_lab, stand_ins, tmp_path, django_user_mode
         assert not reaches_db(pod_ns, timeout=2)
         ec2.authorize_security_group_ingress(GroupId=aws.db_sg, IpPermissions=[rule])
         enforce()
-        assert reaches_db(pod_ns)
+        assert reaches_db_soon(pod_ns)
 
         # Deleting postgres-test: the runtime's DEL removes its plumbing; the controller
         # releases the branch ENI after the (shortened) cooldown.
