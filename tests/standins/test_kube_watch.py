@@ -200,7 +200,7 @@ def test_stopping_the_standin_ends_open_watches():
     core = client.CoreV1Api(api_client)
     collector = Collector(core.list_namespaced_pod, "default", count=100)
     core.create_namespaced_pod("default", pod("p1"))
-    standin.stop(timeout=10)
+    standin.stop(timeout=30)  # the server gives open handlers ~10 s to end before it stops
     assert not standin._thread.is_alive()
     # The client then ends too; how soon is urllib3's reconnect backoff, not the stand-in's.
     collector._thread.join(60)
